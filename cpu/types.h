@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fixed-width integer names, address-space types and bit helpers shared by every
+ * mmuscope library. Each address space has its own type name so that variables
+ * are named by the space they live in (house-style rule 5).
+ */
+#ifndef MSC_CPU_TYPES_H
+#define MSC_CPU_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
+
+typedef u64 gva_t; /* guest linear (virtual) address */
+typedef u64 gpa_t; /* guest physical address */
+typedef u64 gfn_t; /* guest frame number (gpa >> 12) */
+typedef u64 hpa_t; /* simulated host physical address (shadow/TDP tables) */
+typedef u64 hfn_t; /* simulated host frame number */
+
+#define BIT_ULL(n) (1ULL << (n))
+/* Bits h..l inclusive, h >= l, both in 0..63. */
+#define GENMASK_ULL(h, l) ((~0ULL >> (63 - (h))) & (~0ULL << (l)))
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+
+#define MSC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define MSC_MUST_CHECK __attribute__((warn_unused_result))
+#define MSC_UNUSED __attribute__((unused))
+#else
+#define MSC_MUST_CHECK
+#define MSC_UNUSED
+#endif
+
+#endif

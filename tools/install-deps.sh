@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install the Debian packages mmuscope builds and tests with, only those missing.
+# Uses sudo when not root. Set MSC_NO_INSTALL=1 to only report what is missing.
+set -eu
+pkgs=(cmake make gcc pkg-config libcmocka-dev clang-format valgrind)
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: missing Debian packages: ${missing[*]}"
+if [ "${MSC_NO_INSTALL:-0}" = 1 ]; then exit 1; fi
+sudo=
+if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
