@@ -64,6 +64,8 @@ static const char R_EPT_LEN[] = "EPT misconfiguration: EPTP page-walk length is 
 				"(SDM 26.2.1.1)";
 static const char R_EPT_READ[] = "EPT violation: read of a GPA not readable (SDM 29.3.3.2)";
 static const char R_EPT_WRITE[] = "EPT violation: write to a GPA not writable (SDM 29.3.3.2)";
+static const char R_EPT_AD_WRITE[] = "EPT violation: the A/D update of a guest paging-structure "
+				     "entry is a data write to a GPA not writable (SDM 29.3.3.2)";
 static const char R_EPT_FETCH[] = "EPT violation: fetch from a GPA not executable "
 				  "(SDM 29.3.3.2)";
 static const char R_USER_SUP[] = "user access to a supervisor-mode address (SDM 4.6.1)";
@@ -103,6 +105,7 @@ struct walker {
 	enum walk_access tkind; /* stage-1 access kind of a stage-0 table read */
 	u64 ad[WALK_MAX_STEPS]; /* [step]: A/D bits to set once the access passed */
 	u64 upper[WALK_MAX_STEPS]; /* [step]: A bit of a non-leaf (WALK_F_AD_UPPER_ON_FAULT) */
+	u8 tacc[WALK_MAX_STEPS]; /* [step]: second-stage rights of a first-stage table page */
 };
 
 /* Why a stage stopped. */
@@ -438,6 +441,7 @@ static bool stage_walk(struct walker *w, unsigned st, u64 in, enum walk_access k
 		u64 idx = (a >> shift) & ((1u << f->bits) - 1u);
 		u64 pte_addr = base + idx * f->esize;
 		u64 pte_pa = pte_addr;
+		u8 tacc = ACC_ALL;
 		bool mem = true;
 		u8 sflags = 0;
 		unsigned ps;
@@ -459,6 +463,7 @@ static bool stage_walk(struct walker *w, unsigned st, u64 in, enum walk_access k
 				if (!stage_walk(w, 1, pte_addr, w->tkind, true, &t))
 					return false;
 				pte_pa = t.pa;
+				tacc = t.acc;
 			}
 			pte = 0;
 			mem = read_entry(&w->ctx->mem, pte_pa, f->esize, &pte);
@@ -479,6 +484,7 @@ static bool stage_walk(struct walker *w, unsigned st, u64 in, enum walk_access k
 			s->pte = pte;
 			w->ad[si] = 0;
 			w->upper[si] = 0;
+			w->tacc[si] = tacc;
 			res->nsteps = si + 1;
 		}
 
@@ -657,6 +663,27 @@ bool walk_translate(const struct walk_ctx *ctx, const struct walk_req *req, stru
 		res->gpa = o.pa;
 	}
 
+	if (!probe && ctx->n && w.tkind == WALK_ACC_READ) {
+		/*
+		 * EPT without A/D read the guest tables as reads; setting a guest
+		 * A/D bit is a data write to that table's GPA and needs EPT write
+		 * permission (SDM 29.3.3.2: "Writes by the logical processor to guest
+		 * paging structures to update accessed and dirty flags are considered
+		 * to be data writes"). It is a read-modify-write: bits 0 and 1 of the
+		 * qualification (bit 0 is implementation-specific, SDM Table 28-7).
+		 */
+		for (u32 i = 0; i < res->nsteps; i++) {
+			const struct walk_step *st = &res->steps[i];
+
+			if (st->stage || (st->flags & WALK_STEP_PDPTR) || !(w.ad[i] & ~st->pte))
+				continue;
+			if (!(w.tacc[i] & ACC_WRITE)) {
+				stage_fault(&w, 1, st->pte_addr, WALK_ACC_WRITE, true, 0,
+					    CAUSE_RIGHTS, w.tacc[i], 0, false, R_EPT_AD_WRITE);
+				goto fault;
+			}
+		}
+	}
 	if (!probe)
 		res->leaf = apply_ad(&w, w.ad, o.step);
 	res->dirty = w.f[0].d_bit && (res->leaf & w.f[0].d_bit) && o.level;

@@ -1376,7 +1376,14 @@ static void test_ept_violation_on_guest_table_clears_qual_bit8(void **state)
 	CHECK_HEX(0, walk(&g, &e, VA4, WALK_ACC_READ, 0));
 	CHECK_EPT_VIOLATION(EPT_QUAL_READ | EPT_QUAL_WRITE | EPT_QUAL_GLA_VALID | EPT_QUAL_READABLE,
 			    0, 0x12018);
+	/* Without EPT A/D the table read is a read, but setting the guest PDE's A
+	 * bit is a data write (SDM 29.3.3.2): a violation for the A/D update. */
 	e.ept_ad = false;
+	CHECK_HEX(0, walk(&g, &e, VA4, WALK_ACC_READ, 0));
+	CHECK_EPT_VIOLATION(EPT_QUAL_READ | EPT_QUAL_WRITE | EPT_QUAL_GLA_VALID | EPT_QUAL_READABLE,
+			    0, 0x12018);
+	/* With A already set in that PDE nothing is written: the read succeeds. */
+	put64(NOFF + 0x12018, get64(NOFF + 0x12018) | A);
 	CHECK_TRUE(walk(&g, &e, VA4, WALK_ACC_READ, 0));
 }
 
