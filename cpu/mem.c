@@ -510,6 +510,11 @@ u64 gmem_generation(const struct gmem *m, u8 as)
  */
 void *gmem_hva(const struct gmem *m, u8 as, gpa_t gpa, u64 len)
 {
+	return gmem_hva_flags(m, as, gpa, len, NULL);
+}
+
+void *gmem_hva_flags(const struct gmem *m, u8 as, gpa_t gpa, u64 len, u32 *flags)
+{
 	const struct gslot *s;
 	u64 off;
 
@@ -521,6 +526,8 @@ void *gmem_hva(const struct gmem *m, u8 as, gpa_t gpa, u64 len)
 	off = gpa - s->base;
 	if (len > s->size - off)
 		return NULL;
+	if (flags)
+		*flags = s->flags;
 	return s->hva + off;
 }
 

@@ -86,6 +86,10 @@ u64 gmem_generation(const struct gmem *m, u8 as);
  */
 void *gmem_hva(const struct gmem *m, u8 as, gpa_t gpa, u64 len);
 
+/* gmem_hva that also reports the slot's GMEM_SLOT_* flags (@flags may be NULL):
+ * one slot lookup for the walker, which must know whether A/D writes may land. */
+void *gmem_hva_flags(const struct gmem *m, u8 as, gpa_t gpa, u64 len, u32 *flags);
+
 /* Copy guest memory out. MSC_EFAULT when any byte is not backed. */
 int gmem_read(const struct gmem *m, u8 as, gpa_t gpa, void *buf, u64 len) MSC_MUST_CHECK;
 

@@ -803,12 +803,12 @@ void walk_cfg_npt(struct walk_cfg *cfg, u64 ncr3, const struct cpu_regs *host,
 static void *gmem_map(void *ctx, u64 pa, unsigned len, bool *writable)
 {
 	const struct walk_gmem_ctx *g = ctx;
-	struct gmem_slot_info si;
-	void *p = gmem_hva(g->m, g->as, pa, len);
+	u32 flags = 0;
+	void *p = gmem_hva_flags(g->m, g->as, pa, len, &flags);
 
 	if (!p)
 		return NULL;
-	*writable = gmem_slot_find(g->m, g->as, pa, &si) && !(si.flags & GMEM_SLOT_READONLY);
+	*writable = !(flags & GMEM_SLOT_READONLY);
 	return p;
 }
 

@@ -355,6 +355,25 @@ static void test_hva_requires_range_inside_one_slot(void **state)
 	assert_non_null(gmem_hva(m, 0, 0x3000, 0x1000));
 }
 
+static void test_hva_flags_reports_the_slot_flags(void **state)
+{
+	struct gmem *m = *state;
+	u32 flags = 0xdead;
+
+	EXPECT_OK(add(m, slot(0, 0, 0x1000, 0x1000, 0)));
+	EXPECT_OK(add(m, slot(0, 1, 0x2000, 0x1000, GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG)));
+	EXPECT_HEX((uintptr_t)gmem_hva(m, 0, 0x1008, 8),
+		   (uintptr_t)gmem_hva_flags(m, 0, 0x1008, 8, &flags));
+	EXPECT_HEX(0, flags);
+	assert_non_null(gmem_hva_flags(m, 0, 0x2ff8, 8, &flags));
+	EXPECT_HEX(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG, flags);
+	/* a miss leaves *flags alone; NULL flags is allowed */
+	flags = 0x77;
+	assert_null(gmem_hva_flags(m, 0, 0x3000, 8, &flags));
+	EXPECT_HEX(0x77, flags);
+	assert_non_null(gmem_hva_flags(m, 0, 0x1000, 8, NULL));
+}
+
 static void test_readonly_slot_refuses_guest_write(void **state)
 {
 	struct gmem *m = *state;
@@ -768,6 +787,7 @@ int main(void)
 		GT(test_aliased_slot_cannot_be_deleted_while_alias_exists),
 		GT(test_large_slot_commits_only_touched_pages),
 		GT(test_hva_requires_range_inside_one_slot),
+		GT(test_hva_flags_reports_the_slot_flags),
 		GT(test_readonly_slot_refuses_guest_write),
 		GT(test_write_spanning_adjacent_slots_lands_in_both),
 		GT(test_write_over_a_hole_writes_nothing),
