@@ -92,6 +92,12 @@ static int wr(struct pt_builder *b, const struct geom *g, u64 pa, u64 val)
 {
 	u32 v32 = (u32)val;
 
+	if (b->write) {
+		u64 old = 0;
+		int r = rd(b, g, pa, &old);
+
+		return r ? r : b->write(b->write_ctx, pa, old, val, g->esize);
+	}
 	if (g->esize == 8)
 		return gmem_write_host(b->m, b->as, pa, &val, 8);
 	return gmem_write_host(b->m, b->as, pa, &v32, 4);

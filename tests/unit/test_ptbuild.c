@@ -173,6 +173,48 @@ static void test_allocator_exhaustion_is_reported(void **state)
 	fx_free(f);
 }
 
+struct wlog {
+	int n;
+	u64 pa[8], old[8], val[8];
+	unsigned size[8];
+};
+
+static int log_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
+{
+	struct wlog *l = ctx;
+
+	if (l->n < 8) {
+		l->pa[l->n] = pa;
+		l->old[l->n] = old;
+		l->val[l->n] = val;
+		l->size[l->n] = size;
+	}
+	l->n++;
+	return 0; /* records only: nothing reaches memory */
+}
+
+static void test_write_hook_sees_every_entry_write_with_old_value(void **state)
+{
+	struct fx *f = fx_new(WALK_FMT_32, 2);
+	struct wlog l = {0};
+	u64 e;
+
+	(void)state;
+	assert_int_equal(pt_map(&f->b, 0x00403000, 0x7000, PAGE_SIZE, PT_P), 0);
+	assert_int_equal(pt_get_entry(&f->b, 0x00403000, 1, &e), 0);
+	f->b.write = log_write;
+	f->b.write_ctx = &l;
+	assert_int_equal(pt_set_entry(&f->b, 0x00403000, 1, 0x8000 | PT_P | PT_W), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.old[0], e);
+	assert_int_equal(l.val[0], 0x8000 | PT_P | PT_W);
+	assert_int_equal(l.size[0], 4);
+	/* the hook replaced the write: memory still holds the old entry */
+	assert_int_equal(pt_get_entry(&f->b, 0x00403000, 1, &e), 0);
+	assert_int_equal(e, 0x7000 | PT_P);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_clears_leaf_and_set_entry_edits),
 		cmocka_unit_test(test_invalid_sizes_and_alignment_are_einval),
 		cmocka_unit_test(test_allocator_exhaustion_is_reported),
+		cmocka_unit_test(test_write_hook_sees_every_entry_write_with_old_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
