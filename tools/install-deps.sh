@@ -3,7 +3,7 @@
 # Install the Debian packages mmuscope builds and tests with, only those missing.
 # Uses sudo when not root. Set MSC_NO_INSTALL=1 to only report what is missing.
 set -eu
-pkgs=(cmake make gcc pkg-config libcmocka-dev clang-format valgrind)
+pkgs=(cmake make gcc pkg-config libcmocka-dev libcjson-dev libcapstone-dev clang libclang-rt-14-dev clang-format valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -9,6 +9,7 @@ out=$(mktemp); trap 'rm -f "$out"' EXIT
 "$@" >"$out"
 rc=$?
 if [ "${MSC_REGEN_GOLDEN:-0}" = 1 ]; then
+	mkdir -p "$(dirname "$golden")"
 	cp "$out" "$golden"
 	echo "check-golden: rewrote $golden"
 	exit $rc

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Typed events: every state change the engine, cpu/ and (later) mmu/ make is
+ * reported to sinks as one of these. Consumers: the text trace
+ * (docs/trace-format.md), JSON lines, counters, explain, and the GUI timeline.
+ * Pointers inside an event are valid only during the sink call.
+ */
+#ifndef MSC_SIM_EVENT_H
+#define MSC_SIM_EVENT_H
+
+#include "cpu/tlb.h"
+#include "cpu/walk.h"
+#include "sim/scenario.h"
+
+enum sim_ev_kind {
+	SIM_EV_STEP, /* a step begins */
+	SIM_EV_REG_WRITE, /* a register write: accepted or refused (#GP/#UD) */
+	SIM_EV_PT_WRITE, /* a page-table entry written by map/unmap/set_entry */
+	SIM_EV_MEM_WRITE, /* guest or host memory write */
+	SIM_EV_MEM_READ,
+	SIM_EV_INSN, /* the step's instruction bytes, decoded */
+	SIM_EV_WALK, /* a page walk by the simulated CPU (with every step) */
+	SIM_EV_TLB_HIT, /* an access served by a cached translation */
+	SIM_EV_TLB_FILL, /* a translation cached */
+	SIM_EV_TLB_FLUSH, /* a flush: what and how many entries were dropped */
+	SIM_EV_ACCESS, /* the outcome of a guest access */
+	SIM_EV_MEMSLOT, /* memslot added, deleted or changed */
+	SIM_EV_EXPECT_FAIL, /* an expectation did not hold */
+	SIM_EV_DIVERGENCE, /* the MMU's outcome is not one the architecture allows */
+};
+
+struct sim_event {
+	enum sim_ev_kind kind;
+	u32 step; /* index of the step (0-based) */
+	u16 vcpu;
+	union {
+		struct {
+			enum scn_op op;
+			const struct scn_step *st;
+		} step;
+		struct {
+			enum scn_reg reg;
+			u64 old, val; /* val: the value written; old: before */
+			u8 vector; /* 0 accepted, 13 #GP, 6 #UD */
+			const char *rule;
+		} reg;
+		struct {
+			u8 as;
+			u64 gpa; /* entry address */
+			u64 old, val;
+			u8 size; /* 4 or 8 */
+			bool guest; /* a guest (trapped) write, not a set-up write */
+		} pt;
+		struct {
+			u8 as;
+			u64 gpa;
+			u64 val;
+			u8 size;
+			bool host;
+			bool dropped; /* guest write to a read-only memslot */
+		} mem;
+		struct {
+			const u8 *bytes;
+			u8 len;
+			const char *text; /* Capstone's "mnemonic operands", or "(bad)" */
+			u8 write_size; /* bytes the instruction writes to memory, 0 if none */
+		} insn;
+		struct {
+			const struct walk_req *req;
+			const struct walk_result *res;
+			const struct walk_cfg *g, *n;
+		} walk;
+		struct {
+			const struct tlb_entry *e;
+			u64 va;
+		} tlb;
+		struct {
+			const char *
+				what; /* "cr3", "invlpg", "invpcid", "cr4.pge", "flush", "pf" ... */
+			u64 va;
+			u16 pcid;
+			size_t dropped;
+		} flush;
+		struct {
+			u64 va;
+			enum scn_access_kind kind;
+			u8 cpl;
+			bool implicit;
+			enum scn_fault_kind fault;
+			u64 error_code, cr2, gpa, qual, value;
+			u8 size;
+			bool from_tlb;
+			u32 outcomes; /* how many outcomes the architecture allowed */
+			const char *rule;
+		} access;
+		struct {
+			const char *what; /* "add", "delete", "flags" */
+			const struct scn_memslot *slot;
+		} memslot;
+		struct {
+			const char *what; /* the expectation, e.g. "fault", "error_code" */
+			char expected[96];
+			char observed[96];
+			struct scn_pos pos; /* where the expectation is in the file */
+		} fail;
+		struct {
+			const char *text;
+		} divergence;
+	} u;
+};
+
+typedef void (*sim_sink_fn)(void *ctx, const struct sim_event *ev);
+
+/*
+ * Text trace line for @ev (no newline): "[sN vM] name: payload", where name and
+ * payload follow KVM's kvmmmu tracepoint formats for KVM events and
+ * docs/trace-format.md for mmuscope's own. Returns snprintf-style length; events
+ * with no trace line (none today) return 0.
+ */
+int sim_event_format(const struct sim_event *ev, char *buf, size_t n);
+
+/* The same event as one JSON object (no newline). */
+int sim_event_json(const struct sim_event *ev, char *buf, size_t n);
+
+#endif
