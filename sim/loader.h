@@ -24,6 +24,7 @@ void scn_error_format(const struct scn_error *e, char *buf, size_t n);
  * Parse a scenario file. On success fills @out (free with scn_free) and returns 0.
  * On invalid input returns MSC_EINVAL with @err filled and @out zeroed; on an
  * unreadable file MSC_EIO; too large MSC_E2BIG; out of memory MSC_ENOMEM.
+ * @err may be NULL; on success it is zeroed.
  */
 int scn_load_file(const char *path, struct scenario *out, struct scn_error *err) MSC_MUST_CHECK;
 
@@ -34,9 +35,9 @@ int scn_load_buffer(const char *name, const char *buf, size_t len, struct scenar
 /*
  * Write @s in canonical form (docs/scenario-format.md "Canonical form"): fixed key
  * order, defaults omitted, 64-bit values as lower-case hex strings, two-space
- * indent, one step per block. load(write(load(x))) == load(x), and write is a
- * fixed point: write(load(write(s))) is byte-identical to write(s).
- * Returns 0 or MSC_EIO.
+ * indent, each step starting on its own line (on one line when it fits in 100
+ * columns). load(write(load(x))) == load(x), and write is a fixed point:
+ * write(load(write(s))) is byte-identical to write(s). Returns 0 or MSC_EIO.
  */
 int scn_write(const struct scenario *s, FILE *f) MSC_MUST_CHECK;
 

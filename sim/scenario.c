@@ -39,7 +39,7 @@ static const char *const op_names[SCN_NR_OPS] = {
 static const char *const reg_names[SCN_NR_REGS] = {
 	[SCN_REG_CR0] = "cr0",	 [SCN_REG_CR3] = "cr3",	      [SCN_REG_CR4] = "cr4",
 	[SCN_REG_EFER] = "efer", [SCN_REG_RFLAGS] = "rflags", [SCN_REG_CPL] = "cpl",
-	[SCN_REG_PKRU] = "pkru",
+	[SCN_REG_PKRU] = "pkru", [SCN_REG_CS_L] = "cs_l",
 };
 
 static const char *const fmt_names[] = {

@@ -83,8 +83,9 @@ enum scn_reg {
 	SCN_REG_RFLAGS,
 	SCN_REG_CPL,
 	SCN_REG_PKRU,
+	SCN_REG_CS_L, /* CS.L: 1 = a 64-bit code segment is loaded (a far jump's effect) */
 };
-#define SCN_NR_REGS 7
+#define SCN_NR_REGS 8
 
 struct scn_regval {
 	enum scn_reg reg;
@@ -239,6 +240,7 @@ struct scn_expect {
 		u8 level;
 		u64 value;
 	} spte;
+	bool divergence; /* SCN_EX_DIVERGENCE: whether the step is expected to diverge */
 };
 
 struct scn_step {
