@@ -18,12 +18,14 @@ struct sim;
  * Build the machine of @s (which must outlive the sim): CPUID, memslots, vCPUs
  * at reset with their initial registers applied through the architectural
  * writes. Returns 0; MSC_EINVAL with @err positioned at the offending part of
- * the scenario (refused initial register, memslot rejected, ...); MSC_ENOMEM.
+ * the scenario (refused initial register, memslot rejected, ...); MSC_EOPNOTSUPP
+ * for a machine this build cannot model (machine.tdp other than none);
+ * MSC_ENOMEM. @err may be NULL.
  */
 int sim_create(struct sim **out, const struct scenario *s, struct scn_error *err) MSC_MUST_CHECK;
 void sim_destroy(struct sim *sim);
 
-/* Add an event sink (up to 8); called in order of addition. */
+/* Add an event sink (up to 8, else MSC_ENOSPC); called in order of addition. */
 int sim_add_sink(struct sim *sim, sim_sink_fn fn, void *ctx) MSC_MUST_CHECK;
 
 /*
@@ -35,14 +37,26 @@ int sim_add_sink(struct sim *sim, sim_sink_fn fn, void *ctx) MSC_MUST_CHECK;
  */
 int sim_step(struct sim *sim, struct scn_error *err) MSC_MUST_CHECK;
 
-/* Run steps until @until steps have run (or the end); same returns as sim_step. */
+/*
+ * Run steps until @until steps have run (or the end). Returns 0 when @until
+ * steps have run, 1 when the scenario ended first, or sim_step's error (the
+ * failing step is not counted as run; calling again retries it).
+ */
 int sim_run(struct sim *sim, u32 until, struct scn_error *err) MSC_MUST_CHECK;
 
 /* Steps run so far, and expectation failures so far. */
 u32 sim_steps_done(const struct sim *sim);
 u32 sim_failures(const struct sim *sim);
 
-/* Counters (mmuscope's own today; KVM's stat names join with mmu/). */
+/*
+ * Counters (mmuscope's own today; KVM's stat names join with mmu/), one per
+ * event or outcome: accesses (access steps), walks/walk_refs (walks by the
+ * simulated CPU, not the reference walk), tlb_hits, tlb_fills, tlb_flushes
+ * (mmuscope_tlb_flush events that ran, INVPCID refusals excluded), faults_*
+ * (#PF/#GP delivered by accesses, #GP by refused register writes and INVPCID),
+ * reg_writes (attempted), reg_refused, pt_writes, mem_writes (mem_write steps
+ * and write accesses), mem_reads (mem_read steps).
+ */
 struct sim_counters {
 	u64 accesses, walks, walk_refs, tlb_hits, tlb_fills, tlb_flushes;
 	u64 faults_pf, faults_gp, faults_ept, faults_npf;
@@ -73,7 +87,10 @@ const struct cpu_features *sim_features(const struct sim *sim);
 /*
  * Bring the sim to the state after @n steps: rewinds by rebuilding from the
  * scenario and replaying (the engine is deterministic, so the state equals a
- * fresh run to @n). Sinks stay attached but see no events while replaying.
+ * fresh run to @n); forwards it runs on from the current state. Sinks stay
+ * attached but see no events while replaying (expectations are still checked
+ * and counted). Returns as sim_run: 0, 1 when the scenario has fewer than @n
+ * steps (the sim is then at its end), or an error.
  */
 int sim_seek(struct sim *sim, u32 n, struct scn_error *err) MSC_MUST_CHECK;
 

@@ -41,6 +41,7 @@ struct sim_event {
 		struct {
 			enum scn_reg reg;
 			u64 old, val; /* val: the value written; old: before */
+			u64 now; /* the register after the write (== old when refused) */
 			u8 vector; /* 0 accepted, 13 #GP, 6 #UD */
 			const char *rule;
 		} reg;
@@ -50,6 +51,7 @@ struct sim_event {
 			u64 old, val;
 			u8 size; /* 4 or 8 */
 			bool guest; /* a guest (trapped) write, not a set-up write */
+			bool dropped; /* guest write to a read-only memslot: memory unchanged */
 		} pt;
 		struct {
 			u8 as;
@@ -58,12 +60,14 @@ struct sim_event {
 			u8 size;
 			bool host;
 			bool dropped; /* guest write to a read-only memslot */
+			bool unbacked; /* no memslot behind gpa: nothing written (dropped too) */
 		} mem;
 		struct {
 			const u8 *bytes;
 			u8 len;
 			const char *text; /* Capstone's "mnemonic operands", or "(bad)" */
 			u8 write_size; /* bytes the instruction writes to memory, 0 if none */
+			u8 bits; /* decoded as 16-, 32- or 64-bit code */
 		} insn;
 		struct {
 			const struct walk_req *req;
@@ -80,14 +84,17 @@ struct sim_event {
 			u64 va;
 			u16 pcid;
 			size_t dropped;
+			u8 vector; /* INVPCID refused: 13 #GP or 6 #UD, nothing dropped; else 0 */
+			const char *rule; /* why it was refused; NULL otherwise */
 		} flush;
-		struct {
+		struct sim_ev_access {
 			u64 va;
 			enum scn_access_kind kind;
 			u8 cpl;
 			bool implicit;
 			enum scn_fault_kind fault;
 			u64 error_code, cr2, gpa, qual, value;
+			u64 page_size; /* of the translation used, when the access completed */
 			u8 size;
 			bool from_tlb;
 			u32 outcomes; /* how many outcomes the architecture allowed */
@@ -114,12 +121,19 @@ typedef void (*sim_sink_fn)(void *ctx, const struct sim_event *ev);
 /*
  * Text trace line for @ev (no newline): "[sN vM] name: payload", where name and
  * payload follow KVM's kvmmmu tracepoint formats for KVM events and
- * docs/trace-format.md for mmuscope's own. Returns snprintf-style length; events
+ * docs/trace-format.md for mmuscope's own. A walk is several lines (the walk,
+ * then one mmuscope_walk_step line per entry read) separated by '\n', with no
+ * newline after the last. Returns snprintf-style length (the length the whole
+ * text needs; @buf holds a NUL-terminated prefix when @n is too small); events
  * with no trace line (none today) return 0.
  */
 int sim_event_format(const struct sim_event *ev, char *buf, size_t n);
 
-/* The same event as one JSON object (no newline). */
+/*
+ * The same event as one JSON object (no newline): "event" (the trace name),
+ * "step", "vcpu" and the payload's fields; 64-bit values as "0x..." strings.
+ * Returns snprintf-style length.
+ */
 int sim_event_json(const struct sim_event *ev, char *buf, size_t n);
 
 #endif

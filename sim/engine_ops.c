@@ -1,0 +1,860 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's ops: register writes, page-table edits, memory, guest accesses through
+ * the simulated CPU (TLB, walk, #PF delivery), TLB invalidations, memslots. Each
+ * reports its state changes as events and leaves its outcome in sim->obs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/err.h"
+#include "cpu/walk.h"
+#include "sim/engine_priv.h"
+
+static struct sim_vcpu *cur_vcpu(struct sim *sim)
+{
+	return &sim->mc->vcpu[sim->cur_vcpu];
+}
+
+static void step_path(const struct sim *sim, char *path, size_t n)
+{
+	snprintf(path, n, "/steps/%u", (unsigned)sim->cur);
+}
+
+static void emit_flush(struct sim *sim, const char *what, u64 va, u16 pcid, size_t dropped)
+{
+	struct sim_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_TLB_FLUSH;
+	ev.u.flush.what = what;
+	ev.u.flush.va = va;
+	ev.u.flush.pcid = pcid;
+	ev.u.flush.dropped = dropped;
+	sim->mc->c.tlb_flushes++;
+	sim_emit(sim, &ev);
+}
+
+/* ---- set ---- */
+
+static int op_set(struct sim *sim, const struct scn_step *st)
+{
+	struct sim_vcpu *v = cur_vcpu(sim);
+
+	for (unsigned i = 0; i < st->u.set.nregs && i < SCN_NR_REGS; i++) {
+		const struct scn_regval *rv = &st->u.set.regs[i];
+		size_t before = tlb_count(v->tlb);
+		u64 old = sim_read_reg(&v->cpu.r, rv->reg);
+		struct cpu_wr w = sim_write_reg(&v->cpu, rv->reg, rv->val);
+		size_t after = tlb_count(v->tlb);
+		struct sim_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_REG_WRITE;
+		ev.u.reg.reg = rv->reg;
+		ev.u.reg.old = old;
+		ev.u.reg.val = rv->val;
+		ev.u.reg.now = sim_read_reg(&v->cpu.r, rv->reg);
+		ev.u.reg.vector = w.vector;
+		ev.u.reg.rule = w.rule;
+		sim->mc->c.reg_writes++;
+		sim_emit(sim, &ev);
+		if (w.vector) {
+			/* A refused write changes nothing; the rest of the step is not run. */
+			sim->mc->c.reg_refused++;
+			sim->obs.fault = w.vector == X86_VEC_UD ? SCN_FAULT_UD : SCN_FAULT_GP;
+			sim->obs.rule = w.rule;
+			if (w.vector == X86_VEC_GP)
+				sim->mc->c.faults_gp++;
+			return 0;
+		}
+		/* The flush the write architecturally implies (SDM 4.10.4.1), done by cpu/. */
+		if (after < before)
+			emit_flush(sim, scn_reg_name(rv->reg), 0, cpu_pcid(&v->cpu.r),
+				   before - after);
+	}
+	return 0;
+}
+
+/* ---- map, unmap, set_entry ---- */
+
+struct pt_hook {
+	struct sim *sim;
+	struct gmem *m;
+	u8 as;
+	bool guest;
+};
+
+/* Every entry write of the builder: a host (setup) or guest write, reported. */
+static int pt_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
+{
+	struct pt_hook *h = ctx;
+	struct sim_event ev;
+	u8 buf[8];
+	bool dropped = false;
+	int r;
+
+	if (size != 4 && size != 8)
+		return MSC_EINVAL;
+	if (size == 4)
+		val &= 0xffffffffULL;
+	sim_le_put(buf, val, size);
+	if (h->guest) {
+		/* A guest write: a read-only memslot drops it (KVM: an MMIO exit). */
+		r = gmem_write(h->m, h->as, pa, buf, size);
+		if (r == MSC_EOPNOTSUPP) {
+			dropped = true;
+			r = 0;
+		}
+	} else {
+		r = gmem_write_host(h->m, h->as, pa, buf, size);
+	}
+	if (r)
+		return r;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_PT_WRITE;
+	ev.u.pt.as = h->as;
+	ev.u.pt.gpa = pa;
+	ev.u.pt.old = old;
+	ev.u.pt.val = val;
+	ev.u.pt.size = (u8)size;
+	ev.u.pt.guest = h->guest;
+	ev.u.pt.dropped = dropped;
+	h->sim->mc->c.pt_writes++;
+	sim_emit(h->sim, &ev);
+	return 0;
+}
+
+/* New tables come from machine.pt_pool, lowest page first, zeroed. */
+static int pool_alloc(void *ctx, u64 *pa)
+{
+	struct sim *sim = ctx;
+
+	if (!sim->mc->has_pool) {
+		sim->pool_missing = true;
+		return MSC_ENOENT;
+	}
+	return pt_bump_alloc(&sim->mc->pool, pa);
+}
+
+void sim_pt_builder(struct sim *sim, const struct scn_pt_ref *ref, struct pt_builder *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->m = sim->mc->mem;
+	b->as = ref->as;
+	b->root = ref->root;
+	switch (ref->fmt) {
+	case SCN_FMT_32:
+		b->fmt = WALK_FMT_32;
+		break;
+	case SCN_FMT_PAE:
+		b->fmt = WALK_FMT_PAE;
+		break;
+	case SCN_FMT_4LVL:
+		b->fmt = WALK_FMT_4LVL;
+		break;
+	case SCN_FMT_5LVL:
+		b->fmt = WALK_FMT_5LVL;
+		break;
+	case SCN_FMT_EPT4:
+		b->fmt = WALK_FMT_EPT;
+		b->levels = 4;
+		break;
+	case SCN_FMT_EPT5:
+		b->fmt = WALK_FMT_EPT;
+		b->levels = 5;
+		break;
+	}
+	b->upper_flags = pt_default_upper_flags(b->fmt);
+}
+
+static const char *pt_error(struct sim *sim, int r)
+{
+	switch (r) {
+	case MSC_ENOENT:
+		return sim->pool_missing ? "a new table is needed but the machine has no pt_pool"
+					 : "no entry on the path at that level";
+	case MSC_ENOSPC:
+		return "pt_pool exhausted";
+	case MSC_EFAULT:
+		return "a table is not backed by a memslot";
+	case MSC_EINVAL:
+		return "va, pa or size misaligned, or size or level not valid for the format";
+	default:
+		return msc_strerror(r);
+	}
+}
+
+static int op_pt(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	struct pt_builder b;
+	struct pt_hook hook = {
+		.sim = sim,
+		.m = sim->mc->mem,
+		.as = st->u.pt.pt.as,
+		.guest = st->u.pt.mode == SCN_WRITE_GUEST,
+	};
+	char path[64];
+	int r = 0;
+
+	sim_pt_builder(sim, &st->u.pt.pt, &b);
+	b.alloc = pool_alloc;
+	b.alloc_ctx = sim;
+	b.write = pt_write;
+	b.write_ctx = &hook;
+	sim->pool_missing = false;
+	if (st->op == SCN_OP_MAP) {
+		r = pt_map(&b, st->u.pt.va, st->u.pt.pa, st->u.pt.size, st->u.pt.flags);
+	} else if (st->op == SCN_OP_UNMAP) {
+		r = pt_unmap(&b, st->u.pt.va);
+		if (r == MSC_ENOENT) {
+			step_path(sim, path, sizeof(path));
+			sim_err(sim, err, st->pos, path, "unmap: va 0x%llx is not mapped",
+				(unsigned long long)st->u.pt.va);
+			return MSC_EINVAL;
+		}
+	} else {
+		r = pt_set_entry(&b, st->u.pt.va, st->u.pt.level, st->u.pt.value);
+		if (r == MSC_ENOENT) {
+			step_path(sim, path, sizeof(path));
+			sim_err(sim, err, st->pos, path,
+				"set_entry: the path of va 0x%llx ends above level %u",
+				(unsigned long long)st->u.pt.va, (unsigned)st->u.pt.level);
+			return MSC_EINVAL;
+		}
+	}
+	if (r) {
+		step_path(sim, path, sizeof(path));
+		sim_err(sim, err, st->pos, path, "%s: %s", scn_op_name(st->op), pt_error(sim, r));
+		return r == MSC_ENOMEM ? r : MSC_EINVAL;
+	}
+	return 0;
+}
+
+/* ---- mem_write, mem_read ---- */
+
+static bool mem_size_ok(u8 size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static u64 size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	const u8 as = st->u.mem.as, size = st->u.mem.size;
+	const u64 gpa = st->u.mem.gpa;
+	struct sim_event ev;
+	char path[64];
+	u8 buf[8] = {0};
+	int r;
+
+	step_path(sim, path, sizeof(path));
+	if (!mem_size_ok(size)) {
+		sim_err(sim, err, st->pos, path, "size %u is not 1, 2, 4 or 8", (unsigned)size);
+		return MSC_EINVAL;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.u.mem.as = as;
+	ev.u.mem.gpa = gpa;
+	ev.u.mem.size = size;
+	if (st->op == SCN_OP_MEM_READ) {
+		r = gmem_read(sim->mc->mem, as, gpa, buf, size);
+		if (r) {
+			sim_err(sim, err, st->pos, path, "mem_read: gpa 0x%llx in as %u: %s",
+				(unsigned long long)gpa, (unsigned)as, msc_strerror(r));
+			return MSC_EINVAL;
+		}
+		ev.kind = SIM_EV_MEM_READ;
+		ev.u.mem.val = sim_le_get(buf, size);
+		sim->obs.value = ev.u.mem.val;
+		sim->obs.has_value = true;
+		sim->mc->c.mem_reads++;
+		sim_emit(sim, &ev);
+		return 0;
+	}
+	ev.kind = SIM_EV_MEM_WRITE;
+	ev.u.mem.val = st->u.mem.value & size_mask(size);
+	ev.u.mem.host = st->u.mem.host;
+	sim_le_put(buf, ev.u.mem.val, size);
+	if (st->u.mem.host) {
+		r = gmem_write_host(sim->mc->mem, as, gpa, buf, size);
+	} else {
+		r = gmem_write(sim->mc->mem, as, gpa, buf, size);
+		if (r == MSC_EOPNOTSUPP) {
+			ev.u.mem.dropped = true; /* read-only memslot */
+			r = 0;
+		}
+	}
+	if (r) {
+		sim_err(sim, err, st->pos, path, "mem_write: gpa 0x%llx in as %u: %s",
+			(unsigned long long)gpa, (unsigned)as, msc_strerror(r));
+		return MSC_EINVAL;
+	}
+	sim->mc->c.mem_writes++;
+	sim_emit(sim, &ev);
+	return 0;
+}
+
+/* ---- access ---- */
+
+/* Linear-address width: 48 or 57 bits in IA-32e paging, else 32 (SDM 3.3.7.1, 4.1.1). */
+static bool ia32e(const struct walk_cfg *cfg)
+{
+	return cfg->fmt == WALK_FMT_4LVL || cfg->fmt == WALK_FMT_5LVL;
+}
+
+/* Canonical for a @bits-wide linear address: bits 63:bits-1 all equal (SDM 3.3.7.1). */
+static bool canonical(u64 va, unsigned bits)
+{
+	u64 top = va >> (bits - 1);
+
+	return top == 0 || top == (~0ULL >> (bits - 1));
+}
+
+/* The linear address an access or INVLPG uses: outside IA-32e mode, 32 bits. */
+static u64 linear(const struct walk_cfg *cfg, u64 va)
+{
+	return ia32e(cfg) ? va : va & 0xffffffffULL;
+}
+
+/* A walk_mem over guest memory that never lets an A/D write land. */
+static void *ro_map(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	const struct walk_gmem_ctx *g = ctx;
+	void *p = gmem_hva(g->m, g->as, pa, len);
+
+	*writable = false;
+	return p;
+}
+
+static enum scn_fault_kind fault_of(enum walk_fault_kind k)
+{
+	switch (k) {
+	case WALK_FAULT_NONE:
+		return SCN_FAULT_NONE;
+	case WALK_FAULT_PF:
+		return SCN_FAULT_PF;
+	case WALK_FAULT_GP:
+		return SCN_FAULT_GP;
+	case WALK_FAULT_EPT_VIOLATION:
+		return SCN_FAULT_EPT_VIOLATION;
+	case WALK_FAULT_EPT_MISCONFIG:
+		return SCN_FAULT_EPT_MISCONFIG;
+	case WALK_FAULT_NPF:
+		return SCN_FAULT_NPF;
+	}
+	return SCN_FAULT_NONE;
+}
+
+static enum walk_access walk_acc_of(enum scn_access_kind k)
+{
+	switch (k) {
+	case SCN_ACC_READ:
+		return WALK_ACC_READ;
+	case SCN_ACC_WRITE:
+		return WALK_ACC_WRITE;
+	case SCN_ACC_FETCH:
+		return WALK_ACC_FETCH;
+	}
+	return WALK_ACC_READ;
+}
+
+/* The outcome the simulated CPU produced (the access's own view of it). */
+struct outcome {
+	enum walk_fault_kind fault;
+	u64 error_code; /* #PF error code */
+	u64 cr2;
+	u64 gpa;
+	u64 page_size;
+	const char *rule;
+	bool from_tlb;
+};
+
+/*
+ * The TLB entry the simulated CPU uses for @req, or NULL: the first held entry
+ * (deterministic order) whose rights deny the access (a stale entry faults
+ * without a walk, SDM 4.10.4.3), or that permits it, unless it is a write
+ * through an entry whose D is clear, for which the CPU walks to set D (SDM 4.8).
+ */
+static const struct tlb_entry *tlb_pick(const struct tlb *t, u16 vpid, u16 pcid,
+					const struct walk_cfg *cfg, const struct walk_req *req,
+					u64 *perm, const char **rule)
+{
+	const struct tlb_entry *ents[TLB_MAX_OUTCOMES];
+	size_t n = tlb_lookup(t, vpid, pcid, req->addr, ents, TLB_MAX_OUTCOMES);
+
+	for (size_t i = 0; i < n && i < TLB_MAX_OUTCOMES; i++) {
+		*perm = walk_permission(cfg, req, ents[i]->acc, ents[i]->pkey, rule);
+		if (*perm)
+			return ents[i];
+		if (req->acc == WALK_ACC_WRITE && !ents[i]->dirty)
+			continue;
+		return ents[i];
+	}
+	return NULL;
+}
+
+/* The entry tlb_insert() made for a successful walk of @lin. */
+static const struct tlb_entry *tlb_find(const struct tlb *t, u16 vpid, u16 pcid, u64 lin,
+					const struct walk_result *res)
+{
+	const struct tlb_entry *ents[TLB_MAX_OUTCOMES];
+	size_t n = tlb_lookup(t, vpid, pcid, lin, ents, TLB_MAX_OUTCOMES);
+
+	for (size_t i = 0; i < n && i < TLB_MAX_OUTCOMES; i++)
+		if (ents[i]->size == res->page_size && ents[i]->global == res->global &&
+		    ents[i]->pa == (res->gpa & ~(res->page_size - 1)))
+			return ents[i];
+	return NULL;
+}
+
+static bool outcome_allowed(const struct outcome *o, const struct tlb_outcome *allowed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (allowed[i].fault != o->fault)
+			continue;
+		if (o->fault == WALK_FAULT_NONE && allowed[i].gpa != o->gpa)
+			continue;
+		if (o->fault == WALK_FAULT_PF && allowed[i].error_code != o->error_code)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* The data part of a completed access: read the value or write it. */
+static const char *access_data(struct sim *sim, const struct scn_step *st, u8 as, u64 gpa,
+			       u64 *value)
+{
+	const unsigned size = st->u.access.size;
+	struct sim_event ev;
+	u8 buf[8] = {0};
+	int r;
+
+	switch (st->u.access.kind) {
+	case SCN_ACC_FETCH:
+		return NULL;
+	case SCN_ACC_READ:
+		if (gmem_read(sim->mc->mem, as, gpa, buf, size)) {
+			/* Nothing behind the address: reads float high (KVM: an MMIO exit). */
+			*value = size_mask(size);
+			return "no memslot at gpa: the read returns all ones";
+		}
+		*value = sim_le_get(buf, size);
+		return NULL;
+	case SCN_ACC_WRITE:
+		break;
+	}
+	*value = st->u.access.value & size_mask(size);
+	sim_le_put(buf, *value, size);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_MEM_WRITE;
+	ev.u.mem.as = as;
+	ev.u.mem.gpa = gpa;
+	ev.u.mem.val = *value;
+	ev.u.mem.size = (u8)size;
+	r = gmem_write(sim->mc->mem, as, gpa, buf, size);
+	ev.u.mem.dropped = r != 0;
+	ev.u.mem.unbacked = r != 0 && r != MSC_EOPNOTSUPP;
+	sim->mc->c.mem_writes++;
+	sim_emit(sim, &ev);
+	if (ev.u.mem.unbacked)
+		return "no memslot at gpa: the write is dropped";
+	if (ev.u.mem.dropped)
+		return "read-only memslot: the write is dropped";
+	return NULL;
+}
+
+static int emit_insn(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	const struct cpu_regs *r = &cur_vcpu(sim)->cpu.r;
+	/*
+	 * 64-bit mode is IA-32e mode with CS.L=1 (SDM Vol. 3 2.2.1); real mode runs
+	 * 16-bit code (SDM Vol. 3, 8086 Emulation: Real-Address Mode); protected and
+	 * compatibility mode are taken as 32-bit code (CS.D=1: segment descriptors
+	 * are not modelled). Scenarios cannot set CS.L yet.
+	 */
+	unsigned bits = (r->efer & X86_EFER_LMA) && r->cs_l ? 64 : (r->cr0 & X86_CR0_PE) ? 32 : 16;
+	struct decoded_insn d;
+	struct sim_event ev;
+	char path[64];
+	int rc = decode_insn(st->insn, st->insn_len, bits, 0, &d);
+
+	if (rc) {
+		snprintf(path, sizeof(path), "/steps/%u/insn", (unsigned)sim->cur);
+		sim_err(sim, err, st->pos, path, "decoding the instruction: %s", msc_strerror(rc));
+		return rc;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_INSN;
+	ev.u.insn.bytes = st->insn;
+	ev.u.insn.len = st->insn_len;
+	ev.u.insn.text = d.text;
+	ev.u.insn.write_size = d.write_size;
+	ev.u.insn.bits = (u8)bits;
+	sim_emit(sim, &ev);
+	return 0;
+}
+
+static int op_access(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	struct sim_vcpu *v = cur_vcpu(sim);
+	struct cpu *c = &v->cpu;
+	const u8 as = c->r.smm ? 1 : 0; /* SMM accesses go to address space 1 */
+	const u16 vpid = c->vpid, pcid = cpu_pcid(&c->r);
+	struct walk_gmem_ctx gctx = {.m = sim->mc->mem, .as = as};
+	struct tlb_outcome allowed[TLB_MAX_OUTCOMES];
+	const struct tlb_entry *e = NULL;
+	struct walk_result fresh, res;
+	struct walk_ctx wctx;
+	struct walk_req req;
+	struct walk_cfg cfg;
+	struct outcome o;
+	struct sim_event ev;
+	size_t nallowed;
+	u64 perm = 0, value = 0;
+	const char *rule = NULL;
+	char path[64];
+
+	if (!mem_size_ok(st->u.access.size)) {
+		step_path(sim, path, sizeof(path));
+		sim_err(sim, err, st->pos, path, "access size %u is not 1, 2, 4 or 8",
+			(unsigned)st->u.access.size);
+		return MSC_EINVAL;
+	}
+	walk_cfg_from_regs(&cfg, &c->r, c->feat);
+	memset(&req, 0, sizeof(req));
+	req.addr = linear(&cfg, st->u.access.va);
+	req.acc = walk_acc_of(st->u.access.kind);
+	req.cpl = st->u.access.cpl < 0 ? c->r.cpl : (u8)st->u.access.cpl;
+	req.implicit = st->u.access.implicit;
+	req.ac = (c->r.rflags & X86_RFLAGS_AC) != 0;
+	if ((req.addr & 0xfff) + st->u.access.size > PAGE_SIZE) {
+		step_path(sim, path, sizeof(path));
+		sim_err(sim, err, st->pos, path, "access of %u bytes at 0x%llx crosses a page",
+			(unsigned)st->u.access.size, (unsigned long long)req.addr);
+		return MSC_EINVAL;
+	}
+
+	/* (1) The reference: a fresh walk with no side effects, and what the TLB allows. */
+	memset(&wctx, 0, sizeof(wctx));
+	wctx.g = &cfg;
+	wctx.mem.map = ro_map;
+	wctx.mem.ctx = &gctx;
+	walk_translate(&wctx, &req, &fresh);
+	nallowed = tlb_allowed_outcomes(v->tlb, vpid, pcid, &cfg, &req, &fresh, allowed);
+
+	/* (2) The simulated CPU: a translation it holds (retain), else a real walk. */
+	memset(&o, 0, sizeof(o));
+	if (sim->s->machine.tlb == SCN_TLB_RETAIN && cfg.fmt != WALK_FMT_NONE &&
+	    fresh.fault.kind != WALK_FAULT_GP)
+		e = tlb_pick(v->tlb, vpid, pcid, &cfg, &req, &perm, &rule);
+	if (e) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_TLB_HIT;
+		ev.u.tlb.e = e;
+		ev.u.tlb.va = req.addr;
+		sim->mc->c.tlb_hits++;
+		sim_emit(sim, &ev);
+		o.from_tlb = true;
+		if (perm) {
+			o.fault = WALK_FAULT_PF;
+			o.error_code = perm;
+			o.cr2 = req.addr;
+			o.rule = rule;
+		} else {
+			o.gpa = e->pa + (req.addr & (e->size - 1));
+			o.page_size = e->size;
+		}
+	} else {
+		walk_mem_gmem(&wctx.mem, &gctx);
+		walk_translate(&wctx, &req, &res);
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_WALK;
+		ev.u.walk.req = &req;
+		ev.u.walk.res = &res;
+		ev.u.walk.g = &cfg;
+		sim->mc->c.walks++;
+		sim->mc->c.walk_refs += res.refs;
+		sim_emit(sim, &ev);
+		o.fault = res.fault.kind;
+		o.error_code = res.fault.error_code;
+		o.cr2 = res.fault.cr2;
+		o.rule = res.fault.rule;
+		if (res.ok) {
+			o.gpa = res.gpa;
+			o.page_size = res.page_size;
+			/* Paging off: no translation to cache. */
+			if (cfg.fmt != WALK_FMT_NONE) {
+				tlb_insert(v->tlb, vpid, pcid, req.addr, &res);
+				e = tlb_find(v->tlb, vpid, pcid, req.addr, &res);
+				if (e) {
+					memset(&ev, 0, sizeof(ev));
+					ev.kind = SIM_EV_TLB_FILL;
+					ev.u.tlb.e = e;
+					ev.u.tlb.va = req.addr;
+					sim->mc->c.tlb_fills++;
+					sim_emit(sim, &ev);
+				}
+			}
+		}
+	}
+	if (!outcome_allowed(&o, allowed, nallowed)) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_DIVERGENCE;
+		ev.u.divergence.text =
+			"the simulated CPU's outcome is not one the architecture allows";
+		sim_emit(sim, &ev);
+	}
+
+	/* (3) #PF delivery loads CR2 (SDM 6.15, interrupt 14) and invalidates the
+	 * faulting address's TLB entries for the current PCID (SDM 4.10.4.1). */
+	if (o.fault == WALK_FAULT_PF) {
+		size_t before = tlb_count(v->tlb);
+
+		c->r.cr2 = o.cr2;
+		tlb_invlpg(v->tlb, vpid, pcid, o.cr2);
+		emit_flush(sim, "pf", o.cr2, pcid, before - tlb_count(v->tlb));
+		sim->mc->c.faults_pf++;
+	} else if (o.fault == WALK_FAULT_GP) {
+		sim->mc->c.faults_gp++;
+	} else if (o.fault == WALK_FAULT_EPT_VIOLATION || o.fault == WALK_FAULT_EPT_MISCONFIG) {
+		sim->mc->c.faults_ept++;
+	} else if (o.fault == WALK_FAULT_NPF) {
+		sim->mc->c.faults_npf++;
+	}
+
+	/* (4) The data. */
+	if (o.fault == WALK_FAULT_NONE) {
+		const char *note = access_data(sim, st, as, o.gpa, &value);
+
+		if (note)
+			o.rule = note;
+	}
+
+	/* (5) The outcome. */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_ACCESS;
+	ev.u.access.va = req.addr;
+	ev.u.access.kind = st->u.access.kind;
+	ev.u.access.cpl = req.cpl;
+	ev.u.access.implicit = req.implicit;
+	ev.u.access.fault = fault_of(o.fault);
+	ev.u.access.error_code = o.error_code;
+	ev.u.access.cr2 = o.fault == WALK_FAULT_PF ? o.cr2 : 0;
+	ev.u.access.gpa = o.gpa;
+	ev.u.access.value = value;
+	ev.u.access.page_size = o.page_size;
+	ev.u.access.size = st->u.access.size;
+	ev.u.access.from_tlb = o.from_tlb;
+	ev.u.access.outcomes = (u32)nallowed;
+	ev.u.access.rule = o.rule;
+	sim->mc->c.accesses++;
+	sim_emit(sim, &ev);
+
+	sim->obs.fault = ev.u.access.fault;
+	sim->obs.rule = o.rule;
+	sim->obs.tlb_hit = o.from_tlb;
+	sim->obs.outcomes = (u32)nallowed;
+	if (o.fault == WALK_FAULT_PF) {
+		sim->obs.error_code = o.error_code;
+		sim->obs.has_error_code = true;
+		sim->obs.cr2 = o.cr2;
+	} else if (o.fault == WALK_FAULT_NONE) {
+		sim->obs.gpa = o.gpa;
+		sim->obs.has_gpa = true;
+		sim->obs.page_size = o.page_size;
+		sim->obs.has_page_size = true;
+		if (st->u.access.kind != SCN_ACC_FETCH) {
+			sim->obs.value = value;
+			sim->obs.has_value = true;
+		}
+	}
+	return 0;
+}
+
+/* ---- invlpg, invpcid, flush_tlb ---- */
+
+static int op_invlpg(struct sim *sim, const struct scn_step *st)
+{
+	struct sim_vcpu *v = cur_vcpu(sim);
+	const u16 pcid = cpu_pcid(&v->cpu.r);
+	size_t before = tlb_count(v->tlb);
+	struct walk_cfg cfg;
+	u64 va;
+
+	walk_cfg_from_regs(&cfg, &v->cpu.r, v->cpu.feat);
+	va = linear(&cfg, st->u.inv.va);
+	/* INVLPG of a non-canonical address is a no-op (SDM Vol. 2 INVLPG). */
+	if (!ia32e(&cfg) || canonical(va, cfg.fmt == WALK_FMT_5LVL ? 57 : 48))
+		tlb_invlpg(v->tlb, v->cpu.vpid, pcid, va);
+	emit_flush(sim, "invlpg", va, pcid, before - tlb_count(v->tlb));
+	return 0;
+}
+
+/* INVPCID's checks, in the SDM's order (SDM Vol. 2 INVPCID, "Exceptions"). */
+static const char *invpcid_fault(const struct cpu *c, const struct scn_step *st, u8 *vector)
+{
+	*vector = X86_VEC_UD;
+	if (!c->feat->invpcid)
+		return "INVPCID without CPUID.(EAX=07H,ECX=0):EBX.INVPCID raises #UD (SDM Vol. 2 "
+		       "INVPCID)";
+	*vector = X86_VEC_GP;
+	if (c->r.cpl)
+		return "INVPCID at CPL > 0 raises #GP(0) (SDM Vol. 2 INVPCID)";
+	if (st->u.inv.type > 3)
+		return "INVPCID type > 3 raises #GP(0) (SDM Vol. 2 INVPCID)";
+	if (st->u.inv.pcid > 0xfff)
+		return "INVPCID descriptor bits 63:12 not 0 raise #GP(0) (SDM Vol. 2 INVPCID)";
+	if (!(c->r.cr4 & X86_CR4_PCIDE) && st->u.inv.type <= 1 && st->u.inv.pcid)
+		return "INVPCID type 0/1 with a PCID other than 0 while CR4.PCIDE=0 raises #GP(0) "
+		       "(SDM Vol. 2 INVPCID)";
+	/* Canonical for the current linear-address width, as KVM's kvm_handle_invpcid(). */
+	if (st->u.inv.type == 0 && !canonical(st->u.inv.va, (c->r.cr4 & X86_CR4_LA57) ? 57 : 48))
+		return "INVPCID type 0 with a non-canonical address raises #GP(0) (SDM Vol. 2 "
+		       "INVPCID)";
+	*vector = 0;
+	return NULL;
+}
+
+static const char *const invpcid_what[] = {"invpcid.addr", "invpcid.single", "invpcid.all_global",
+					   "invpcid.all"};
+
+static int op_invpcid(struct sim *sim, const struct scn_step *st)
+{
+	struct sim_vcpu *v = cur_vcpu(sim);
+	size_t before = tlb_count(v->tlb);
+	struct sim_event ev;
+	u8 vector;
+	const char *why = invpcid_fault(&v->cpu, st, &vector);
+
+	if (why) {
+		sim->obs.fault = vector == X86_VEC_UD ? SCN_FAULT_UD : SCN_FAULT_GP;
+		sim->obs.rule = why;
+		if (vector == X86_VEC_GP)
+			sim->mc->c.faults_gp++;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_TLB_FLUSH;
+		ev.u.flush.what = st->u.inv.type <= 3 ? invpcid_what[st->u.inv.type] : "invpcid";
+		ev.u.flush.va = st->u.inv.va;
+		ev.u.flush.pcid = st->u.inv.pcid;
+		ev.u.flush.vector = vector;
+		ev.u.flush.rule = why;
+		sim_emit(sim, &ev);
+		return 0;
+	}
+	tlb_invpcid(v->tlb, v->cpu.vpid, (enum tlb_invpcid_type)st->u.inv.type, st->u.inv.pcid,
+		    st->u.inv.va);
+	emit_flush(sim, invpcid_what[st->u.inv.type], st->u.inv.va, st->u.inv.pcid,
+		   before - tlb_count(v->tlb));
+	return 0;
+}
+
+static int op_flush_tlb(struct sim *sim)
+{
+	struct sim_vcpu *v = cur_vcpu(sim);
+	size_t before = tlb_count(v->tlb);
+
+	tlb_flush_vpid(v->tlb, v->cpu.vpid, true);
+	emit_flush(sim, "flush", 0, 0, before - tlb_count(v->tlb));
+	return 0;
+}
+
+/* ---- memslots ---- */
+
+/*
+ * Memslot changes alter what backs guest-physical addresses; they do not touch
+ * the architectural TLB (KVM zaps its own shadow/TDP tables, modelled with mmu/).
+ */
+static int op_memslot(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	const struct scn_memslot *sl = &st->u.slot;
+	struct sim_event ev;
+	const char *what;
+	char path[64];
+	int r;
+
+	if (st->op == SCN_OP_MEMSLOT_ADD) {
+		struct gmem_slot_desc d = {
+			.as = sl->as,
+			.id = sl->id,
+			.base = sl->gpa,
+			.size = sl->size,
+			.flags = sl->flags,
+			.alias = sl->alias,
+			.alias_as = sl->alias_as,
+			.alias_id = sl->alias_id,
+			.alias_offset = sl->alias_offset,
+		};
+
+		what = "add";
+		r = gmem_slot_add(sim->mc->mem, &d);
+	} else if (st->op == SCN_OP_MEMSLOT_DELETE) {
+		what = "delete";
+		r = gmem_slot_delete(sim->mc->mem, sl->as, sl->id);
+	} else {
+		what = "flags";
+		r = gmem_slot_set_flags(sim->mc->mem, sl->as, sl->id, sl->flags);
+	}
+	if (r) {
+		step_path(sim, path, sizeof(path));
+		sim_err(sim, err, st->pos, path, "memslot_%s as %u id %u: %s", what,
+			(unsigned)sl->as, (unsigned)sl->id, msc_strerror(r));
+		return r == MSC_ENOMEM ? r : MSC_EINVAL;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_MEMSLOT;
+	ev.u.memslot.what = what;
+	ev.u.memslot.slot = sl;
+	sim_emit(sim, &ev);
+	return 0;
+}
+
+int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	int r;
+
+	if (st->insn_len) {
+		r = emit_insn(sim, st, err);
+		if (r)
+			return r;
+	}
+	switch (st->op) {
+	case SCN_OP_SET:
+		return op_set(sim, st);
+	case SCN_OP_MAP:
+	case SCN_OP_UNMAP:
+	case SCN_OP_SET_ENTRY:
+		return op_pt(sim, st, err);
+	case SCN_OP_MEM_WRITE:
+	case SCN_OP_MEM_READ:
+		return op_mem(sim, st, err);
+	case SCN_OP_ACCESS:
+		return op_access(sim, st, err);
+	case SCN_OP_INVLPG:
+		return op_invlpg(sim, st);
+	case SCN_OP_INVPCID:
+		return op_invpcid(sim, st);
+	case SCN_OP_FLUSH_TLB:
+		return op_flush_tlb(sim);
+	case SCN_OP_MEMSLOT_ADD:
+	case SCN_OP_MEMSLOT_DELETE:
+	case SCN_OP_MEMSLOT_FLAGS:
+		return op_memslot(sim, st, err);
+	case SCN_OP_EXPECT:
+		return 0;
+	case SCN_OP_SMI:
+	case SCN_OP_RSM:
+	case SCN_OP_VMENTRY:
+	case SCN_OP_VMEXIT:
+	case SCN_OP_PRE_FAULT:
+	case SCN_OP_ZAP_ALL:
+		break; /* refused by sim_step() before the step starts */
+	}
+	return MSC_EOPNOTSUPP;
+}

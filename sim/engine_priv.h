@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to the engine (sim/engine*.c): the machine a scenario builds, the
+ * state of the step being run, and the helpers the op and expectation files share.
+ */
+#ifndef MSC_SIM_ENGINE_PRIV_H
+#define MSC_SIM_ENGINE_PRIV_H
+
+#include "cpu/mem.h"
+#include "cpu/ptbuild.h"
+#include "cpu/regs.h"
+#include "cpu/tlb.h"
+#include "sim/engine.h"
+
+#define SIM_MAX_SINKS 8
+
+struct sim_vcpu {
+	struct cpu cpu; /* cpu.feat, cpu.mem and cpu.tlb point into the machine */
+	struct tlb *tlb;
+};
+
+/* Everything sim_seek() rebuilds: one allocation, so cpu.feat stays valid on swap. */
+struct sim_machine {
+	struct cpu_features feat;
+	struct gmem *mem;
+	struct sim_vcpu vcpu[SCN_MAX_VCPUS];
+	unsigned nvcpus;
+	struct pt_bump pool; /* machine.pt_pool */
+	bool has_pool;
+	u32 done; /* steps run */
+	u32 failures; /* expectation failures */
+	struct sim_counters c;
+};
+
+/* What the step being run produced, for its expectations. */
+struct sim_obs {
+	enum scn_fault_kind fault;
+	const char *rule;
+	u64 error_code, cr2, gpa, qual, value, page_size;
+	bool has_error_code, has_gpa, has_qual, has_value, has_page_size;
+	bool tlb_hit;
+	u32 outcomes;
+};
+
+struct sim {
+	const struct scenario *s;
+	struct sim_machine *mc;
+	struct {
+		sim_sink_fn fn;
+		void *ctx;
+	} sinks[SIM_MAX_SINKS];
+	unsigned nsinks;
+	bool muted; /* replaying in sim_seek(): sinks see nothing */
+	/* the step being run */
+	u32 cur;
+	u16 cur_vcpu;
+	bool collect; /* keep the step's trace lines for expect.trace */
+	char *trace; /* this step's trace text, lines separated by '\n' */
+	size_t trace_len, trace_cap;
+	char *scratch; /* one formatted event */
+	size_t scratch_cap;
+	bool pool_missing; /* a map needed a table and the machine has no pt_pool */
+	struct sim_obs obs;
+};
+
+/* Report @ev (step and vCPU are filled in) to the trace collector and the sinks. */
+void sim_emit(struct sim *sim, struct sim_event *ev);
+
+/* Fill @err (may be NULL) at @pos and JSON path @path with a formatted message. */
+__attribute__((format(printf, 5, 6))) void sim_err(const struct sim *sim, struct scn_error *err,
+						   struct scn_pos pos, const char *path,
+						   const char *fmt, ...);
+
+/* The register write of scenario register @reg, through cpu/'s architectural rules. */
+struct cpu_wr sim_write_reg(struct cpu *c, enum scn_reg reg, u64 val);
+u64 sim_read_reg(const struct cpu_regs *r, enum scn_reg reg);
+
+/* Run step @st (its op only: events and sim->obs; no expectations). 0 or an error. */
+int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err) MSC_MUST_CHECK;
+
+/* Check @st's expectations against sim->obs and the state; failures are events. */
+void sim_check_expect(struct sim *sim, const struct scn_step *st);
+
+/* Little-endian @size-byte values in guest memory (x86 is little-endian). */
+void sim_le_put(u8 *buf, u64 val, unsigned size);
+u64 sim_le_get(const u8 *buf, unsigned size);
+
+/* Scenario page-table format -> builder: fmt, levels, root, as (no alloc or write hook). */
+void sim_pt_builder(struct sim *sim, const struct scn_pt_ref *ref, struct pt_builder *b);
+
+#endif

@@ -1,0 +1,774 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Events as text trace lines and as JSON objects (docs/trace-format.md). Pure
+ * functions of the event: no pointers, clocks or locale in the output.
+ */
+#include "sim/event.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu/mem.h"
+#include "cpu/regs.h"
+
+/* A bounded appender with snprintf's return convention. */
+struct sb {
+	char *buf;
+	size_t n;
+	size_t len; /* length the whole output needs */
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_add(struct sb *s, const char *fmt, ...)
+{
+	size_t room = s->len < s->n ? s->n - s->len : 0;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		s->len += (size_t)w;
+}
+
+static void sb_init(struct sb *s, char *buf, size_t n)
+{
+	s->buf = buf;
+	s->n = buf ? n : 0;
+	s->len = 0;
+	if (s->n)
+		buf[0] = '\0';
+}
+
+static int sb_done(const struct sb *s)
+{
+	return s->len > 0x7fffffff ? 0x7fffffff : (int)s->len;
+}
+
+typedef unsigned long long ull;
+
+static const char *kind_name(enum scn_access_kind k)
+{
+	switch (k) {
+	case SCN_ACC_READ:
+		return "read";
+	case SCN_ACC_WRITE:
+		return "write";
+	case SCN_ACC_FETCH:
+		return "fetch";
+	}
+	return "?";
+}
+
+static const char *walk_acc_name(enum walk_access a)
+{
+	switch (a) {
+	case WALK_ACC_READ:
+		return "read";
+	case WALK_ACC_WRITE:
+		return "write";
+	case WALK_ACC_FETCH:
+		return "fetch";
+	}
+	return "?";
+}
+
+/* Scenario names of the outcome kinds (the values of expect.fault). */
+static const char *fault_key(enum scn_fault_kind f)
+{
+	switch (f) {
+	case SCN_FAULT_NONE:
+		return "none";
+	case SCN_FAULT_PF:
+		return "pf";
+	case SCN_FAULT_GP:
+		return "gp";
+	case SCN_FAULT_UD:
+		return "ud";
+	case SCN_FAULT_EPT_VIOLATION:
+		return "ept_violation";
+	case SCN_FAULT_EPT_MISCONFIG:
+		return "ept_misconfig";
+	case SCN_FAULT_NPF:
+		return "npf";
+	}
+	return "?";
+}
+
+static const char *walk_fault_key(enum walk_fault_kind f)
+{
+	switch (f) {
+	case WALK_FAULT_NONE:
+		return "none";
+	case WALK_FAULT_PF:
+		return "pf";
+	case WALK_FAULT_GP:
+		return "gp";
+	case WALK_FAULT_EPT_VIOLATION:
+		return "ept_violation";
+	case WALK_FAULT_EPT_MISCONFIG:
+		return "ept_misconfig";
+	case WALK_FAULT_NPF:
+		return "npf";
+	}
+	return "?";
+}
+
+/* "4k", "2m", "4m", "1g", or hex for anything else. */
+static void sb_size(struct sb *s, u64 size)
+{
+	switch (size) {
+	case 0x1000ULL:
+		sb_add(s, "4k");
+		break;
+	case 0x200000ULL:
+		sb_add(s, "2m");
+		break;
+	case 0x400000ULL:
+		sb_add(s, "4m");
+		break;
+	case 0x40000000ULL:
+		sb_add(s, "1g");
+		break;
+	default:
+		sb_add(s, "0x%llx", (ull)size);
+		break;
+	}
+}
+
+/* Rights as three letters, KVM's ACC bits: u(ser) w(rite) x(exec), '-' when absent. */
+static void acc_str(u8 acc, char out[4])
+{
+	out[0] = (acc & ACC_USER) ? 'u' : '-';
+	out[1] = (acc & ACC_WRITE) ? 'w' : '-';
+	out[2] = (acc & ACC_EXEC) ? 'x' : '-';
+	out[3] = '\0';
+}
+
+static const char *ev_name(const struct sim_event *ev)
+{
+	switch (ev->kind) {
+	case SIM_EV_STEP:
+		return "mmuscope_step";
+	case SIM_EV_REG_WRITE:
+		switch (ev->u.reg.reg) {
+		case SCN_REG_CR0:
+		case SCN_REG_CR3:
+		case SCN_REG_CR4:
+			return "mmuscope_cr_write";
+		case SCN_REG_EFER:
+			return "mmuscope_msr_write";
+		case SCN_REG_RFLAGS:
+		case SCN_REG_CPL:
+		case SCN_REG_PKRU:
+		case SCN_REG_CS_L:
+			break;
+		}
+		return "mmuscope_reg_write";
+	case SIM_EV_PT_WRITE:
+		return "mmuscope_pt_write";
+	case SIM_EV_MEM_WRITE:
+		return "mmuscope_mem_write";
+	case SIM_EV_MEM_READ:
+		return "mmuscope_mem_read";
+	case SIM_EV_INSN:
+		return "mmuscope_insn";
+	case SIM_EV_WALK:
+		return "mmuscope_walk";
+	case SIM_EV_TLB_HIT:
+		return "mmuscope_tlb_hit";
+	case SIM_EV_TLB_FILL:
+		return "mmuscope_tlb_fill";
+	case SIM_EV_TLB_FLUSH:
+		return "mmuscope_tlb_flush";
+	case SIM_EV_ACCESS:
+		return "mmuscope_access";
+	case SIM_EV_MEMSLOT:
+		return "mmuscope_memslot";
+	case SIM_EV_EXPECT_FAIL:
+		return "mmuscope_expect_fail";
+	case SIM_EV_DIVERGENCE:
+		return "mmuscope_divergence";
+	}
+	return "mmuscope_unknown";
+}
+
+static void sb_prefix(struct sb *s, const struct sim_event *ev, const char *name)
+{
+	sb_add(s, "[s%u v%u] %s: ", (unsigned)ev->step, (unsigned)ev->vcpu, name);
+}
+
+static const char *vector_name(u8 vector)
+{
+	return vector == X86_VEC_UD ? "#UD" : vector == X86_VEC_GP ? "#GP" : "#?";
+}
+
+static void fmt_reg(struct sb *s, const struct sim_event *ev)
+{
+	const char *reg = scn_reg_name(ev->u.reg.reg);
+
+	if (ev->u.reg.reg == SCN_REG_CPL || ev->u.reg.reg == SCN_REG_CS_L) {
+		sb_add(s, "%s %llu -> %llu", reg, (ull)ev->u.reg.old,
+		       (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
+	} else {
+		sb_add(s, "%s 0x%llx -> 0x%llx", reg, (ull)ev->u.reg.old,
+		       (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
+	}
+	if (ev->u.reg.vector) {
+		sb_add(s, " %s (%s)", vector_name(ev->u.reg.vector),
+		       ev->u.reg.rule ? ev->u.reg.rule : "refused");
+		return;
+	}
+	sb_add(s, " ok");
+	if (ev->u.reg.val != ev->u.reg.now)
+		sb_add(s, " (wrote 0x%llx)", (ull)ev->u.reg.val);
+}
+
+static void fmt_walk_fault(struct sb *s, const struct walk_fault *f)
+{
+	switch (f->kind) {
+	case WALK_FAULT_NONE:
+		break;
+	case WALK_FAULT_PF:
+		sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)f->error_code, (ull)f->cr2);
+		break;
+	case WALK_FAULT_GP:
+		sb_add(s, "#GP");
+		break;
+	case WALK_FAULT_EPT_VIOLATION:
+		sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)f->exit_qual, (ull)f->gpa);
+		break;
+	case WALK_FAULT_EPT_MISCONFIG:
+		sb_add(s, "EPT misconfig gpa 0x%llx", (ull)f->gpa);
+		break;
+	case WALK_FAULT_NPF:
+		sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)f->error_code,
+		       (ull)f->gpa);
+		break;
+	}
+}
+
+static void fmt_walk(struct sb *s, const struct sim_event *ev)
+{
+	const struct walk_req *req = ev->u.walk.req;
+	const struct walk_result *res = ev->u.walk.res;
+	const struct walk_cfg *g = ev->u.walk.g;
+	char dec[160];
+
+	if (!req || !res || !g) {
+		sb_add(s, "(incomplete event)");
+		return;
+	}
+	sb_add(s, "%s %s va 0x%llx cpl%u%s -> ", walk_fmt_name(g->fmt), walk_acc_name(req->acc),
+	       (ull)req->addr, (unsigned)req->cpl, req->implicit ? " implicit" : "");
+	if (res->ok) {
+		sb_add(s, "gpa 0x%llx ", (ull)res->gpa);
+		sb_size(s, res->page_size);
+		sb_add(s, " refs %u", (unsigned)res->refs);
+	} else {
+		fmt_walk_fault(s, &res->fault);
+		sb_add(s, " refs %u", (unsigned)res->refs);
+		if (res->fault.rule)
+			sb_add(s, " (%s)", res->fault.rule);
+	}
+	for (u32 i = 0; i < res->nsteps && i < WALK_MAX_STEPS; i++) {
+		const struct walk_step *st = &res->steps[i];
+		const struct walk_cfg *c = st->stage && ev->u.walk.n ? ev->u.walk.n : g;
+
+		walk_decode_entry(c, st->level, st->pte, dec, sizeof(dec));
+		sb_add(s, "\n");
+		sb_prefix(s, ev, "mmuscope_walk_step");
+		sb_add(s, "%sL%u entry 0x%llx = 0x%llx %s%s%s", st->stage ? "n" : "",
+		       (unsigned)st->level, (ull)st->pte_pa, (ull)st->pte, dec,
+		       (st->flags & WALK_STEP_PDPTR) ? " [pdptr]" : "",
+		       (st->flags & WALK_STEP_AD_SET) ? " [A/D set]" : "");
+	}
+}
+
+static void fmt_tlb_entry(struct sb *s, const struct tlb_entry *e)
+{
+	char acc[4];
+
+	acc_str(e->acc, acc);
+	sb_add(s, "0x%llx -> 0x%llx ", (ull)e->va, (ull)e->pa);
+	sb_size(s, e->size);
+	sb_add(s, " vpid %u pcid %u%s acc %s", (unsigned)e->vpid, (unsigned)e->pcid,
+	       e->global ? " global" : "", acc);
+	if (e->pkey)
+		sb_add(s, " pkey %u", (unsigned)e->pkey);
+	if (e->dirty)
+		sb_add(s, " dirty");
+}
+
+/* Which fields a flush names, by its kind. */
+static bool flush_has_va(const char *what)
+{
+	return !strcmp(what, "invlpg") || !strcmp(what, "pf") || !strcmp(what, "invpcid.addr");
+}
+
+static bool flush_has_pcid(const char *what)
+{
+	return flush_has_va(what) || !strcmp(what, "invpcid.single");
+}
+
+static void fmt_flush(struct sb *s, const struct sim_event *ev)
+{
+	const char *what = ev->u.flush.what ? ev->u.flush.what : "?";
+
+	sb_add(s, "%s", what);
+	if (flush_has_va(what))
+		sb_add(s, " va 0x%llx", (ull)ev->u.flush.va);
+	if (flush_has_pcid(what))
+		sb_add(s, " pcid %u", (unsigned)ev->u.flush.pcid);
+	if (ev->u.flush.vector)
+		sb_add(s, " -> %s (%s)", vector_name(ev->u.flush.vector),
+		       ev->u.flush.rule ? ev->u.flush.rule : "refused");
+	else
+		sb_add(s, " dropped %zu", ev->u.flush.dropped);
+}
+
+static void fmt_access(struct sb *s, const struct sim_event *ev)
+{
+	const struct sim_ev_access *a = &ev->u.access;
+
+	sb_add(s, "%s va 0x%llx size %u cpl%u%s -> ", kind_name(a->kind), (ull)a->va,
+	       (unsigned)a->size, (unsigned)a->cpl, a->implicit ? " implicit" : "");
+	switch (a->fault) {
+	case SCN_FAULT_NONE:
+		sb_add(s, "gpa 0x%llx ", (ull)a->gpa);
+		sb_size(s, a->page_size);
+		if (a->kind != SCN_ACC_FETCH)
+			sb_add(s, " value 0x%llx", (ull)a->value);
+		break;
+	case SCN_FAULT_PF:
+		sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)a->error_code, (ull)a->cr2);
+		break;
+	case SCN_FAULT_GP:
+		sb_add(s, "#GP");
+		break;
+	case SCN_FAULT_UD:
+		sb_add(s, "#UD");
+		break;
+	case SCN_FAULT_EPT_VIOLATION:
+		sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)a->qual, (ull)a->gpa);
+		break;
+	case SCN_FAULT_EPT_MISCONFIG:
+		sb_add(s, "EPT misconfig gpa 0x%llx", (ull)a->gpa);
+		break;
+	case SCN_FAULT_NPF:
+		sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)a->error_code,
+		       (ull)a->gpa);
+		break;
+	}
+	sb_add(s, " via %s outcomes %u", a->from_tlb ? "tlb" : "walk", (unsigned)a->outcomes);
+	if (a->rule)
+		sb_add(s, " (%s)", a->rule);
+}
+
+static void sb_slot_flags(struct sb *s, u32 flags)
+{
+	if (!flags) {
+		sb_add(s, "none");
+		return;
+	}
+	sb_add(s, "%s%s%s", (flags & GMEM_SLOT_READONLY) ? "readonly" : "",
+	       (flags & GMEM_SLOT_READONLY) && (flags & GMEM_SLOT_DIRTY_LOG) ? "|" : "",
+	       (flags & GMEM_SLOT_DIRTY_LOG) ? "dirty_log" : "");
+	if (flags & ~(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG))
+		sb_add(s, "|0x%x", (unsigned)(flags & ~(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG)));
+}
+
+static void fmt_memslot(struct sb *s, const struct sim_event *ev)
+{
+	const char *what = ev->u.memslot.what ? ev->u.memslot.what : "?";
+	const struct scn_memslot *m = ev->u.memslot.slot;
+
+	sb_add(s, "%s", what);
+	if (!m)
+		return;
+	sb_add(s, " as %u id %u", (unsigned)m->as, (unsigned)m->id);
+	if (!strcmp(what, "delete"))
+		return;
+	if (!strcmp(what, "add"))
+		sb_add(s, " gpa 0x%llx size 0x%llx", (ull)m->gpa, (ull)m->size);
+	sb_add(s, " flags ");
+	sb_slot_flags(s, m->flags);
+	if (!strcmp(what, "add") && m->alias)
+		sb_add(s, " alias as %u id %u offset 0x%llx", (unsigned)m->alias_as,
+		       (unsigned)m->alias_id, (ull)m->alias_offset);
+}
+
+static void sb_bytes(struct sb *s, const u8 *b, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++)
+		sb_add(s, "%s%02x", i ? " " : "", (unsigned)b[i]);
+}
+
+int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
+{
+	struct sb s;
+
+	sb_init(&s, buf, n);
+	if (!ev)
+		return 0;
+	sb_prefix(&s, ev, ev_name(ev));
+	switch (ev->kind) {
+	case SIM_EV_STEP:
+		sb_add(&s, "%s", scn_op_name(ev->u.step.op));
+		break;
+	case SIM_EV_REG_WRITE:
+		fmt_reg(&s, ev);
+		break;
+	case SIM_EV_PT_WRITE:
+		sb_add(&s, "%s as %u gpa 0x%llx size %u: 0x%llx -> 0x%llx%s",
+		       ev->u.pt.guest ? "guest" : "setup", (unsigned)ev->u.pt.as, (ull)ev->u.pt.gpa,
+		       (unsigned)ev->u.pt.size, (ull)ev->u.pt.old, (ull)ev->u.pt.val,
+		       ev->u.pt.dropped ? " dropped (read-only memslot)" : "");
+		break;
+	case SIM_EV_MEM_WRITE:
+		sb_add(&s, "%s as %u gpa 0x%llx size %u value 0x%llx%s",
+		       ev->u.mem.host ? "host" : "guest", (unsigned)ev->u.mem.as,
+		       (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val,
+		       ev->u.mem.unbacked  ? " dropped (no memslot)"
+		       : ev->u.mem.dropped ? " dropped (read-only memslot)"
+					   : "");
+		break;
+	case SIM_EV_MEM_READ:
+		sb_add(&s, "as %u gpa 0x%llx size %u -> 0x%llx", (unsigned)ev->u.mem.as,
+		       (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val);
+		break;
+	case SIM_EV_INSN:
+		sb_bytes(&s, ev->u.insn.bytes, ev->u.insn.bytes ? ev->u.insn.len : 0);
+		sb_add(&s, " %s", ev->u.insn.text ? ev->u.insn.text : "(bad)");
+		if (ev->u.insn.write_size)
+			sb_add(&s, " (writes %u)", (unsigned)ev->u.insn.write_size);
+		break;
+	case SIM_EV_WALK:
+		fmt_walk(&s, ev);
+		break;
+	case SIM_EV_TLB_HIT:
+		sb_add(&s, "va 0x%llx via ", (ull)ev->u.tlb.va);
+		if (ev->u.tlb.e)
+			fmt_tlb_entry(&s, ev->u.tlb.e);
+		break;
+	case SIM_EV_TLB_FILL:
+		if (ev->u.tlb.e)
+			fmt_tlb_entry(&s, ev->u.tlb.e);
+		break;
+	case SIM_EV_TLB_FLUSH:
+		fmt_flush(&s, ev);
+		break;
+	case SIM_EV_ACCESS:
+		fmt_access(&s, ev);
+		break;
+	case SIM_EV_MEMSLOT:
+		fmt_memslot(&s, ev);
+		break;
+	case SIM_EV_EXPECT_FAIL:
+		sb_add(&s, "%s expected %s observed %s at %u:%u",
+		       ev->u.fail.what ? ev->u.fail.what : "?", ev->u.fail.expected,
+		       ev->u.fail.observed, (unsigned)ev->u.fail.pos.line,
+		       (unsigned)ev->u.fail.pos.col);
+		break;
+	case SIM_EV_DIVERGENCE:
+		sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
+		break;
+	}
+	return sb_done(&s);
+}
+
+/* ---- JSON ---- */
+
+/* A JSON string (RFC 8259 section 7): quote, backslash and controls escaped. */
+static void js_str(struct sb *s, const char *str)
+{
+	if (!str) {
+		sb_add(s, "null");
+		return;
+	}
+	sb_add(s, "\"");
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		switch (*p) {
+		case '"':
+			sb_add(s, "\\\"");
+			break;
+		case '\\':
+			sb_add(s, "\\\\");
+			break;
+		case '\n':
+			sb_add(s, "\\n");
+			break;
+		case '\r':
+			sb_add(s, "\\r");
+			break;
+		case '\t':
+			sb_add(s, "\\t");
+			break;
+		case '\b':
+			sb_add(s, "\\b");
+			break;
+		case '\f':
+			sb_add(s, "\\f");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				sb_add(s, "\\u%04x", (unsigned)*p);
+			else
+				sb_add(s, "%c", (char)*p);
+			break;
+		}
+	}
+	sb_add(s, "\"");
+}
+
+static void js_key(struct sb *s, const char *key)
+{
+	sb_add(s, ",\"%s\":", key);
+}
+
+static void js_kstr(struct sb *s, const char *key, const char *val)
+{
+	js_key(s, key);
+	js_str(s, val);
+}
+
+static void js_hex(struct sb *s, const char *key, u64 v)
+{
+	sb_add(s, ",\"%s\":\"0x%llx\"", key, (ull)v);
+}
+
+static void js_uint(struct sb *s, const char *key, u64 v)
+{
+	sb_add(s, ",\"%s\":%llu", key, (ull)v);
+}
+
+static void js_bool(struct sb *s, const char *key, bool v)
+{
+	sb_add(s, ",\"%s\":%s", key, v ? "true" : "false");
+}
+
+static void js_walk(struct sb *s, const struct sim_event *ev)
+{
+	const struct walk_req *req = ev->u.walk.req;
+	const struct walk_result *res = ev->u.walk.res;
+	const struct walk_cfg *g = ev->u.walk.g;
+	char dec[160];
+
+	if (!req || !res || !g)
+		return;
+	js_kstr(s, "format", walk_fmt_name(g->fmt));
+	js_kstr(s, "acc", walk_acc_name(req->acc));
+	js_hex(s, "va", req->addr);
+	js_uint(s, "cpl", req->cpl);
+	js_bool(s, "implicit", req->implicit);
+	js_bool(s, "ok", res->ok);
+	if (res->ok) {
+		js_hex(s, "gpa", res->gpa);
+		js_hex(s, "page_size", res->page_size);
+		js_uint(s, "level", res->level);
+		js_hex(s, "leaf", res->leaf);
+	}
+	js_uint(s, "refs", res->refs);
+	js_kstr(s, "fault", walk_fault_key(res->fault.kind));
+	if (!res->ok) {
+		js_uint(s, "vector", res->fault.vector);
+		js_uint(s, "fault_level", res->fault.level);
+		js_hex(s, "error_code", res->fault.error_code);
+		js_hex(s, "cr2", res->fault.cr2);
+		js_hex(s, "qual", res->fault.exit_qual);
+		js_hex(s, "fault_gpa", res->fault.gpa);
+		js_kstr(s, "rule", res->fault.rule);
+	}
+	js_key(s, "steps");
+	sb_add(s, "[");
+	for (u32 i = 0; i < res->nsteps && i < WALK_MAX_STEPS; i++) {
+		const struct walk_step *st = &res->steps[i];
+		const struct walk_cfg *c = st->stage && ev->u.walk.n ? ev->u.walk.n : g;
+
+		walk_decode_entry(c, st->level, st->pte, dec, sizeof(dec));
+		sb_add(s, "%s{\"stage\":%u,\"level\":%u", i ? "," : "", (unsigned)st->stage,
+		       (unsigned)st->level);
+		js_hex(s, "table", st->table);
+		js_hex(s, "entry_addr", st->pte_addr);
+		js_hex(s, "entry_pa", st->pte_pa);
+		js_hex(s, "entry", st->pte);
+		js_kstr(s, "decoded", dec);
+		js_bool(s, "pdptr", st->flags & WALK_STEP_PDPTR);
+		js_bool(s, "ad_set", st->flags & WALK_STEP_AD_SET);
+		sb_add(s, "}");
+	}
+	sb_add(s, "]");
+}
+
+static void js_tlb_entry(struct sb *s, const char *key, const struct tlb_entry *e)
+{
+	char acc[4];
+
+	if (!e)
+		return;
+	acc_str(e->acc, acc);
+	js_key(s, key);
+	sb_add(s, "{\"vpid\":%u,\"pcid\":%u", (unsigned)e->vpid, (unsigned)e->pcid);
+	js_bool(s, "global", e->global);
+	js_hex(s, "va", e->va);
+	js_hex(s, "pa", e->pa);
+	js_hex(s, "size", e->size);
+	js_kstr(s, "acc", acc);
+	js_uint(s, "pkey", e->pkey);
+	js_bool(s, "dirty", e->dirty);
+	sb_add(s, "}");
+}
+
+static void js_access(struct sb *s, const struct sim_event *ev)
+{
+	const struct sim_ev_access *a = &ev->u.access;
+
+	js_kstr(s, "kind", kind_name(a->kind));
+	js_hex(s, "va", a->va);
+	js_uint(s, "size", a->size);
+	js_uint(s, "cpl", a->cpl);
+	js_bool(s, "implicit", a->implicit);
+	js_kstr(s, "fault", fault_key(a->fault));
+	js_hex(s, "error_code", a->error_code);
+	js_hex(s, "cr2", a->cr2);
+	js_hex(s, "gpa", a->gpa);
+	js_hex(s, "qual", a->qual);
+	js_hex(s, "value", a->value);
+	js_hex(s, "page_size", a->page_size);
+	js_kstr(s, "via", a->from_tlb ? "tlb" : "walk");
+	js_uint(s, "outcomes", a->outcomes);
+	js_kstr(s, "rule", a->rule);
+}
+
+static void js_memslot(struct sb *s, const struct sim_event *ev)
+{
+	const struct scn_memslot *m = ev->u.memslot.slot;
+
+	js_kstr(s, "what", ev->u.memslot.what);
+	if (!m)
+		return;
+	js_uint(s, "as", m->as);
+	js_uint(s, "id", m->id);
+	if (ev->u.memslot.what && !strcmp(ev->u.memslot.what, "delete"))
+		return;
+	if (ev->u.memslot.what && !strcmp(ev->u.memslot.what, "add")) {
+		js_hex(s, "gpa", m->gpa);
+		js_hex(s, "size", m->size);
+	}
+	js_key(s, "flags");
+	sb_add(s, "[");
+	if (m->flags & GMEM_SLOT_READONLY)
+		sb_add(s, "\"readonly\"");
+	if (m->flags & GMEM_SLOT_DIRTY_LOG)
+		sb_add(s, "%s\"dirty_log\"", (m->flags & GMEM_SLOT_READONLY) ? "," : "");
+	sb_add(s, "]");
+	if (m->alias && ev->u.memslot.what && !strcmp(ev->u.memslot.what, "add")) {
+		js_key(s, "alias");
+		sb_add(s, "{\"as\":%u,\"id\":%u", (unsigned)m->alias_as, (unsigned)m->alias_id);
+		js_hex(s, "offset", m->alias_offset);
+		sb_add(s, "}");
+	}
+}
+
+int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
+{
+	struct sb s;
+	char tmp[3 * SCN_MAX_INSN + 1];
+	struct sb bs;
+
+	sb_init(&s, buf, n);
+	if (!ev)
+		return 0;
+	sb_add(&s, "{\"event\":");
+	js_str(&s, ev_name(ev));
+	js_uint(&s, "step", ev->step);
+	js_uint(&s, "vcpu", ev->vcpu);
+	switch (ev->kind) {
+	case SIM_EV_STEP:
+		js_kstr(&s, "op", scn_op_name(ev->u.step.op));
+		if (ev->u.step.st) {
+			js_uint(&s, "line", ev->u.step.st->pos.line);
+			js_uint(&s, "col", ev->u.step.st->pos.col);
+			if (ev->u.step.st->note)
+				js_kstr(&s, "note", ev->u.step.st->note);
+		}
+		break;
+	case SIM_EV_REG_WRITE:
+		js_kstr(&s, "reg", scn_reg_name(ev->u.reg.reg));
+		js_hex(&s, "old", ev->u.reg.old);
+		js_hex(&s, "val", ev->u.reg.val);
+		js_hex(&s, "now", ev->u.reg.now);
+		js_uint(&s, "vector", ev->u.reg.vector);
+		js_kstr(&s, "rule", ev->u.reg.rule);
+		break;
+	case SIM_EV_PT_WRITE:
+		js_kstr(&s, "mode", ev->u.pt.guest ? "guest" : "setup");
+		js_uint(&s, "as", ev->u.pt.as);
+		js_hex(&s, "gpa", ev->u.pt.gpa);
+		js_uint(&s, "size", ev->u.pt.size);
+		js_hex(&s, "old", ev->u.pt.old);
+		js_hex(&s, "val", ev->u.pt.val);
+		js_bool(&s, "dropped", ev->u.pt.dropped);
+		break;
+	case SIM_EV_MEM_WRITE:
+		js_kstr(&s, "mode", ev->u.mem.host ? "host" : "guest");
+		js_uint(&s, "as", ev->u.mem.as);
+		js_hex(&s, "gpa", ev->u.mem.gpa);
+		js_uint(&s, "size", ev->u.mem.size);
+		js_hex(&s, "value", ev->u.mem.val);
+		js_bool(&s, "dropped", ev->u.mem.dropped);
+		js_bool(&s, "unbacked", ev->u.mem.unbacked);
+		break;
+	case SIM_EV_MEM_READ:
+		js_uint(&s, "as", ev->u.mem.as);
+		js_hex(&s, "gpa", ev->u.mem.gpa);
+		js_uint(&s, "size", ev->u.mem.size);
+		js_hex(&s, "value", ev->u.mem.val);
+		break;
+	case SIM_EV_INSN:
+		sb_init(&bs, tmp, sizeof(tmp));
+		if (ev->u.insn.bytes)
+			sb_bytes(&bs, ev->u.insn.bytes,
+				 ev->u.insn.len > SCN_MAX_INSN ? SCN_MAX_INSN : ev->u.insn.len);
+		js_kstr(&s, "bytes", tmp);
+		js_kstr(&s, "text", ev->u.insn.text ? ev->u.insn.text : "(bad)");
+		js_uint(&s, "write_size", ev->u.insn.write_size);
+		js_uint(&s, "bits", ev->u.insn.bits);
+		break;
+	case SIM_EV_WALK:
+		js_walk(&s, ev);
+		break;
+	case SIM_EV_TLB_HIT:
+	case SIM_EV_TLB_FILL:
+		js_hex(&s, "va", ev->u.tlb.va);
+		js_tlb_entry(&s, "entry", ev->u.tlb.e);
+		break;
+	case SIM_EV_TLB_FLUSH:
+		js_kstr(&s, "what", ev->u.flush.what);
+		js_hex(&s, "va", ev->u.flush.va);
+		js_uint(&s, "pcid", ev->u.flush.pcid);
+		js_uint(&s, "dropped", ev->u.flush.dropped);
+		js_uint(&s, "vector", ev->u.flush.vector);
+		js_kstr(&s, "rule", ev->u.flush.rule);
+		break;
+	case SIM_EV_ACCESS:
+		js_access(&s, ev);
+		break;
+	case SIM_EV_MEMSLOT:
+		js_memslot(&s, ev);
+		break;
+	case SIM_EV_EXPECT_FAIL:
+		js_kstr(&s, "what", ev->u.fail.what);
+		js_kstr(&s, "expected", ev->u.fail.expected);
+		js_kstr(&s, "observed", ev->u.fail.observed);
+		js_uint(&s, "line", ev->u.fail.pos.line);
+		js_uint(&s, "col", ev->u.fail.pos.col);
+		break;
+	case SIM_EV_DIVERGENCE:
+		js_kstr(&s, "text", ev->u.divergence.text);
+		break;
+	}
+	sb_add(&s, "}");
+	return sb_done(&s);
+}
