@@ -27,13 +27,24 @@ test-plain: build
 	-cd $(BUILD) && ctest --no-tests=error --output-on-failure -j $(JOBS) --output-junit junit.xml
 
 test-asan: build-asan
-	-cd $(ASAN_BUILD) && ctest --no-tests=error --output-on-failure -j $(JOBS) -LE lint --output-junit junit.xml
+	-cd $(ASAN_BUILD) && ctest --no-tests=error --output-on-failure -j $(JOBS) -LE "lint|fuzz" --output-junit junit.xml
 
 test: test-plain test-asan
 	@tools/test-summary.sh $(BUILD)/junit.xml $(ASAN_BUILD)/junit.xml
 
+# The demo's short tour of the scenario library: these teaching scenarios when they
+# exist, else the first three of scenarios/teaching/.
+DEMO_SCENARIOS ?= $(or $(wildcard $(addprefix scenarios/teaching/,\
+	04-paging-4level.json 09-smap.json 14-stale-tlb.json)),\
+	$(wordlist 1,3,$(sort $(wildcard scenarios/teaching/*.json))))
+
 demo: build
 	$(BUILD)/mmuscope tour
+	$(BUILD)/mmuscope list
+	@for f in $(DEMO_SCENARIOS); do \
+		echo; echo "== mmuscope run --trace $$f"; \
+		$(BUILD)/mmuscope run --trace $$f || exit $$?; \
+	done
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done

@@ -10,28 +10,48 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mmuscope <verb> [args]\n"
 		"verbs:\n"
+		"  run [--trace] [--json] [--stats] [--until N] [--quiet] FILE...\n"
+		"             run scenarios and check their expectations\n"
+		"  explain FILE --step N\n"
+		"             the teaching view of one step: registers, walk, fault, TLB\n"
+		"  fmt FILE [-o OUT | -i]\n"
+		"             print a scenario in canonical form (or write OUT, or in place)\n"
+		"  list [--dir DIR]\n"
+		"             the scenario library: path, name and description\n"
+		"  role compute|decode ...\n"
+		"             KVM's CPU and root roles from registers, or a role word decoded\n"
 		"  tour       walk through every paging mode, faults, nested paging and the TLB\n"
 		"  version    print the version\n"
-		"  help       this text\n");
+		"  help       this text\n"
+		"exit: 0 success, 1 expectations failed, 2 invalid input or usage\n");
 }
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} verbs[] = {
+	{"run", cli_run},   {"explain", cli_explain}, {"fmt", cli_fmt},
+	{"list", cli_list}, {"role", cli_role},	      {"tour", cli_tour},
+};
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return CLI_USAGE;
 	}
-	if (!strcmp(argv[1], "tour"))
-		return cli_tour(argc - 1, argv + 1);
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(verbs); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version")) {
 		printf("mmuscope %s\n", MSC_VERSION);
-		return 0;
+		return CLI_OK;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return 0;
+		return CLI_OK;
 	}
 	fprintf(stderr, "mmuscope: unknown verb '%s'\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return CLI_USAGE;
 }

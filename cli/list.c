@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmuscope list: every scenario (*.json, recursively) under a directory, sorted by
+ * path, one line each with its name and description; invalid files are flagged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+struct paths {
+	char **v;
+	size_t n, cap;
+	int err; /* first errno met while scanning */
+};
+
+static bool is_json(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 5 && !strcmp(name + len - 5, ".json");
+}
+
+static void add_path(struct paths *p, char *path)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		char **v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(path);
+			p->err = ENOMEM;
+			return;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = path;
+}
+
+/* Collect @root/@rel recursively; hidden entries are skipped, symlinked folders not followed. */
+static void scan(const char *root, const char *rel, struct paths *p)
+{
+	size_t n = strlen(root) + strlen(rel) + 2;
+	char *dir = malloc(n);
+	struct dirent *d;
+	DIR *dh;
+
+	if (!dir) {
+		p->err = ENOMEM;
+		return;
+	}
+	snprintf(dir, n, "%s%s%s", root, *rel ? "/" : "", rel);
+	dh = opendir(dir);
+	if (!dh) {
+		p->err = p->err ? p->err : errno;
+		free(dir);
+		return;
+	}
+	while ((d = readdir(dh))) {
+		size_t m = strlen(rel) + strlen(d->d_name) + 2;
+		char *sub, *full;
+		struct stat st;
+
+		if (d->d_name[0] == '.')
+			continue;
+		sub = malloc(m);
+		full = malloc(n + m);
+		if (!sub || !full) {
+			free(sub);
+			free(full);
+			p->err = ENOMEM;
+			break;
+		}
+		snprintf(sub, m, "%s%s%s", rel, *rel ? "/" : "", d->d_name);
+		snprintf(full, n + m, "%s/%s", dir, d->d_name);
+		if (!lstat(full, &st) && S_ISDIR(st.st_mode))
+			scan(root, sub, p);
+		else if (is_json(d->d_name) && !stat(full, &st) && S_ISREG(st.st_mode)) {
+			add_path(p, sub);
+			sub = NULL;
+		}
+		free(sub);
+		free(full);
+	}
+	closedir(dh);
+	free(dir);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Print @str on one line: control characters (a newline in a name) become spaces. */
+static void put_line_text(const char *str)
+{
+	for (; *str; str++)
+		putchar((unsigned char)*str < 0x20 ? ' ' : *str);
+}
+
+/* Print one line for @rel; returns true when the file is a valid scenario. */
+static bool list_one(const char *root, const char *rel)
+{
+	size_t n = strlen(root) + strlen(rel) + 2;
+	char *full = malloc(n);
+	struct scenario s;
+	struct scn_error e;
+	bool ok;
+
+	if (!full) {
+		printf("%s  (invalid: out of memory)\n", rel);
+		return false;
+	}
+	snprintf(full, n, "%s/%s", root, rel);
+	memset(&e, 0, sizeof(e));
+	ok = scn_load_file(full, &s, &e) == 0;
+	free(full);
+	printf("%s  ", rel);
+	if (!ok) {
+		/* The file name is already on the line: print the position and message. */
+		printf("(invalid: ");
+		if (e.line)
+			printf("%u:%u: ", e.line, e.col);
+		if (e.path[0])
+			printf("%s: ", e.path);
+		put_line_text(e.msg[0] ? e.msg : "cannot load");
+		printf(")\n");
+		return false;
+	}
+	put_line_text(s.name ? s.name : "");
+	if (s.description && s.description[0]) {
+		printf(" \xe2\x80\x94 ");
+		put_line_text(s.description);
+	}
+	putchar('\n');
+	scn_free(&s);
+	return true;
+}
+
+int cli_list(int argc, char **argv)
+{
+	const char *dir = getenv("MMUSCOPE_SCENARIOS");
+	struct paths p = {0};
+	int ret = CLI_OK;
+
+	if (!dir || !*dir)
+		dir = MSC_SOURCE_DIR "/scenarios";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+			dir = argv[++i];
+		} else if (!strncmp(argv[i], "--dir=", 6)) {
+			dir = argv[i] + 6;
+		} else {
+			fprintf(stderr, "usage: mmuscope list [--dir DIR]\n");
+			return CLI_USAGE;
+		}
+	}
+	scan(dir, "", &p);
+	if (p.err) {
+		fprintf(stderr, "mmuscope list: cannot read %s: %s\n", dir, strerror(p.err));
+		ret = CLI_USAGE;
+		goto out;
+	}
+	qsort(p.v, p.n, sizeof(*p.v), cmp_path);
+	for (size_t i = 0; i < p.n; i++)
+		if (!list_one(dir, p.v[i]))
+			ret = CLI_FAIL;
+out:
+	for (size_t i = 0; i < p.n; i++)
+		free(p.v[i]);
+	free(p.v);
+	return ret;
+}
