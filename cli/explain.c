@@ -45,40 +45,6 @@ static const char *size_name(u64 size)
 	}
 }
 
-static const char *kind_name(enum scn_access_kind k)
-{
-	switch (k) {
-	case SCN_ACC_READ:
-		return "read";
-	case SCN_ACC_WRITE:
-		return "write";
-	case SCN_ACC_FETCH:
-		return "fetch";
-	}
-	return "?";
-}
-
-static const char *fault_name(enum scn_fault_kind f)
-{
-	switch (f) {
-	case SCN_FAULT_NONE:
-		return "none";
-	case SCN_FAULT_PF:
-		return "pf";
-	case SCN_FAULT_GP:
-		return "gp";
-	case SCN_FAULT_UD:
-		return "ud";
-	case SCN_FAULT_EPT_VIOLATION:
-		return "ept_violation";
-	case SCN_FAULT_EPT_MISCONFIG:
-		return "ept_misconfig";
-	case SCN_FAULT_NPF:
-		return "npf";
-	}
-	return "?";
-}
-
 static const char *fault_words(enum scn_fault_kind f)
 {
 	switch (f) {
@@ -509,7 +475,7 @@ static void ev_access(const struct sim_event *ev)
 	bool user = a->cpl == 3 && !a->implicit;
 
 	printf("  access: %s %s of %u %s at 0x%llx%s\n", user ? "user" : "supervisor",
-	       kind_name(a->kind), a->size, a->size == 1 ? "byte" : "bytes",
+	       scn_access_name(a->kind), a->size, a->size == 1 ? "byte" : "bytes",
 	       (unsigned long long)a->va, a->implicit ? " (an implicit supervisor access)" : "");
 	if (a->fault == SCN_FAULT_NONE) {
 		printf("    completed: physical address 0x%llx, %s page",
@@ -692,7 +658,7 @@ static unsigned expect_items(const struct scn_expect *e, struct expect_item *it)
 	unsigned n = 0;
 
 	if (e->has & SCN_EX_FAULT)
-		snprintf(ITEM("fault", "fault"), "%s", fault_name(e->fault));
+		snprintf(ITEM("fault", "fault"), "%s", scn_fault_name(e->fault));
 	if (e->has & SCN_EX_ERROR_CODE)
 		snprintf(ITEM("error_code", npf ? "exitinfo1" : "error_code"), "0x%llx",
 			 HEX(e->error_code));

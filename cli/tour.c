@@ -39,19 +39,6 @@ static void check(struct tour *t, bool ok, const char *what)
 	}
 }
 
-static const char *acc_name(enum walk_access a)
-{
-	switch (a) {
-	case WALK_ACC_READ:
-		return "read";
-	case WALK_ACC_WRITE:
-		return "write";
-	case WALK_ACC_FETCH:
-		return "fetch";
-	}
-	return "?";
-}
-
 static void pf_bits(u64 ec, char *buf, size_t n)
 {
 	static const char *const names[] = {"P", "W", "U", "RSVD", "I/D", "PK"};
@@ -104,7 +91,7 @@ static bool tour_walk(struct tour *t, const struct walk_cfg *n, u64 va, enum wal
 	walk_cfg_from_regs(&g, &t->cpu.r, &t->feat);
 	walk_mem_gmem(&ctx.mem, &t->wctx);
 	walk_translate(&ctx, &req, res);
-	printf("  %s %s of 0x%llx at CPL%u:\n", walk_fmt_name(g.fmt), acc_name(acc),
+	printf("  %s %s of 0x%llx at CPL%u:\n", walk_fmt_name(g.fmt), walk_acc_name(acc),
 	       (unsigned long long)va, cpl);
 	if (steps)
 		show_steps(&ctx, res);

@@ -8,33 +8,28 @@
 
 #include "cpu/err.h"
 
-struct flag_name {
-	const char *name;
-	u8 bit;
-};
-
-static const struct flag_name cr0_names[] = {
+static const struct cpu_flag_name cr0_names[] = {
 	{"PE", 0},  {"MP", 1},	{"EM", 2},  {"TS", 3},	{"ET", 4},  {"NE", 5},
 	{"WP", 16}, {"AM", 18}, {"NW", 29}, {"CD", 30}, {"PG", 31},
 };
-static const struct flag_name cr4_names[] = {
+static const struct cpu_flag_name cr4_names[] = {
 	{"VME", 0},	    {"PVI", 1},	   {"TSD", 2},	    {"DE", 3},	  {"PSE", 4},
 	{"PAE", 5},	    {"MCE", 6},	   {"PGE", 7},	    {"PCE", 8},	  {"OSFXSR", 9},
 	{"OSXMMEXCPT", 10}, {"UMIP", 11},  {"LA57", 12},    {"VMXE", 13}, {"SMXE", 14},
 	{"FSGSBASE", 16},   {"PCIDE", 17}, {"OSXSAVE", 18}, {"SMEP", 20}, {"SMAP", 21},
 	{"PKE", 22},
 };
-static const struct flag_name efer_names[] = {
+static const struct cpu_flag_name efer_names[] = {
 	{"SCE", 0}, {"LME", 8}, {"LMA", 10}, {"NXE", 11}, {"SVME", 12},
 };
-static const struct flag_name rflags_names[] = {
+static const struct cpu_flag_name rflags_names[] = {
 	{"CF", 0},
 	{"FIXED", 1},
 	{"IF", 9},
 	{"AC", 18},
 };
 
-static const struct flag_name *table(enum cpu_flag_field f, size_t *n)
+const struct cpu_flag_name *cpu_flags_table(enum cpu_flag_field f, size_t *n)
 {
 	switch (f) {
 	case CPU_FLAGS_CR0:
@@ -81,7 +76,7 @@ static bool parse_hex(const char *s, size_t len, u64 *out)
 int cpu_flags_parse(enum cpu_flag_field field, const char *s, u64 *out, const char **bad)
 {
 	size_t n;
-	const struct flag_name *t = table(field, &n);
+	const struct cpu_flag_name *t = cpu_flags_table(field, &n);
 	u64 v = 0;
 
 	if (!*s)
@@ -115,7 +110,7 @@ fail:
 int cpu_flags_format(enum cpu_flag_field field, u64 val, char *buf, size_t n)
 {
 	size_t cnt, len = 0;
-	const struct flag_name *t = table(field, &cnt);
+	const struct cpu_flag_name *t = cpu_flags_table(field, &cnt);
 	u64 rest = val;
 
 	if (n)

@@ -15,6 +15,15 @@ enum cpu_flag_field {
 	CPU_FLAGS_RFLAGS,
 };
 
+/* One named bit of a register. */
+struct cpu_flag_name {
+	const char *name;
+	u8 bit;
+};
+
+/* The named bits of @field, in bit order; *@n gets their count. */
+const struct cpu_flag_name *cpu_flags_table(enum cpu_flag_field field, size_t *n);
+
 /*
  * Parse "NAME|NAME|0xHEX" (names of @field, or hex terms) into *@out.
  * Returns 0, or MSC_EINVAL with *@bad (may be NULL) pointing at the bad term.

@@ -231,5 +231,9 @@ int walk_decode_entry(const struct walk_cfg *cfg, u8 level, u64 pte, char *buf, 
 
 /* Short names for the formats ("32-bit", "PAE", "4-level", "5-level", "EPT", "none"). */
 const char *walk_fmt_name(enum walk_fmt fmt);
+/* "read", "write", "fetch". */
+const char *walk_acc_name(enum walk_access acc);
+/* "none", "pf", "gp", "ept_violation", "ept_misconfig", "npf" (the scenario names). */
+const char *walk_fault_name(enum walk_fault_kind kind);
 
 #endif

@@ -355,3 +355,35 @@ int walk_decode_entry(const struct walk_cfg *cfg, u8 level, u64 pte, char *buf, 
 		sb_add(&sb, " rsvd=0x%llx", (unsigned long long)rsvd);
 	return (int)sb.len;
 }
+
+const char *walk_acc_name(enum walk_access acc)
+{
+	switch (acc) {
+	case WALK_ACC_READ:
+		return "read";
+	case WALK_ACC_WRITE:
+		return "write";
+	case WALK_ACC_FETCH:
+		return "fetch";
+	}
+	return "?";
+}
+
+const char *walk_fault_name(enum walk_fault_kind kind)
+{
+	switch (kind) {
+	case WALK_FAULT_NONE:
+		return "none";
+	case WALK_FAULT_PF:
+		return "pf";
+	case WALK_FAULT_GP:
+		return "gp";
+	case WALK_FAULT_EPT_VIOLATION:
+		return "ept_violation";
+	case WALK_FAULT_EPT_MISCONFIG:
+		return "ept_misconfig";
+	case WALK_FAULT_NPF:
+		return "npf";
+	}
+	return "?";
+}

@@ -13,27 +13,6 @@
 
 typedef unsigned long long ull;
 
-static const char *fault_name(enum scn_fault_kind f)
-{
-	switch (f) {
-	case SCN_FAULT_NONE:
-		return "none";
-	case SCN_FAULT_PF:
-		return "pf";
-	case SCN_FAULT_GP:
-		return "gp";
-	case SCN_FAULT_UD:
-		return "ud";
-	case SCN_FAULT_EPT_VIOLATION:
-		return "ept_violation";
-	case SCN_FAULT_EPT_MISCONFIG:
-		return "ept_misconfig";
-	case SCN_FAULT_NPF:
-		return "npf";
-	}
-	return "?";
-}
-
 /* Where an expectation is: its own position, else the expect object's, else the step's. */
 static struct scn_pos where(const struct scn_step *st, struct scn_pos own)
 {
@@ -86,9 +65,9 @@ static void describe_fault(const struct sim *sim, char *buf, size_t n)
 		break;
 	}
 	if (o->rule)
-		snprintf(buf, n, "%s (%s)", fault_name(o->fault), o->rule);
+		snprintf(buf, n, "%s (%s)", scn_fault_name(o->fault), o->rule);
 	else
-		snprintf(buf, n, "%s", fault_name(o->fault));
+		snprintf(buf, n, "%s", scn_fault_name(o->fault));
 }
 
 /* A value the outcome may lack (no gpa after a #PF): "none" then. */
@@ -119,7 +98,7 @@ static void check_fault(struct sim *sim, const struct scn_step *st)
 	if (sim->obs.fault == want)
 		return;
 	describe_fault(sim, got, sizeof(got));
-	fail(sim, where(st, e->pos), "fault", fault_name(want), "%s", got);
+	fail(sim, where(st, e->pos), "fault", scn_fault_name(want), "%s", got);
 }
 
 static bool reg_by_name(const struct cpu_regs *r, const char *name, u64 *val)

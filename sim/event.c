@@ -48,73 +48,6 @@ static int sb_done(const struct sb *s)
 
 typedef unsigned long long ull;
 
-static const char *kind_name(enum scn_access_kind k)
-{
-	switch (k) {
-	case SCN_ACC_READ:
-		return "read";
-	case SCN_ACC_WRITE:
-		return "write";
-	case SCN_ACC_FETCH:
-		return "fetch";
-	}
-	return "?";
-}
-
-static const char *walk_acc_name(enum walk_access a)
-{
-	switch (a) {
-	case WALK_ACC_READ:
-		return "read";
-	case WALK_ACC_WRITE:
-		return "write";
-	case WALK_ACC_FETCH:
-		return "fetch";
-	}
-	return "?";
-}
-
-/* Scenario names of the outcome kinds (the values of expect.fault). */
-static const char *fault_key(enum scn_fault_kind f)
-{
-	switch (f) {
-	case SCN_FAULT_NONE:
-		return "none";
-	case SCN_FAULT_PF:
-		return "pf";
-	case SCN_FAULT_GP:
-		return "gp";
-	case SCN_FAULT_UD:
-		return "ud";
-	case SCN_FAULT_EPT_VIOLATION:
-		return "ept_violation";
-	case SCN_FAULT_EPT_MISCONFIG:
-		return "ept_misconfig";
-	case SCN_FAULT_NPF:
-		return "npf";
-	}
-	return "?";
-}
-
-static const char *walk_fault_key(enum walk_fault_kind f)
-{
-	switch (f) {
-	case WALK_FAULT_NONE:
-		return "none";
-	case WALK_FAULT_PF:
-		return "pf";
-	case WALK_FAULT_GP:
-		return "gp";
-	case WALK_FAULT_EPT_VIOLATION:
-		return "ept_violation";
-	case WALK_FAULT_EPT_MISCONFIG:
-		return "ept_misconfig";
-	case WALK_FAULT_NPF:
-		return "npf";
-	}
-	return "?";
-}
-
 /* "4k", "2m", "4m", "1g", or hex for anything else. */
 static void sb_size(struct sb *s, u64 size)
 {
@@ -332,7 +265,7 @@ static void fmt_access(struct sb *s, const struct sim_event *ev)
 {
 	const struct sim_ev_access *a = &ev->u.access;
 
-	sb_add(s, "%s va 0x%llx size %u cpl%u%s -> ", kind_name(a->kind), (ull)a->va,
+	sb_add(s, "%s va 0x%llx size %u cpl%u%s -> ", scn_access_name(a->kind), (ull)a->va,
 	       (unsigned)a->size, (unsigned)a->cpl, a->implicit ? " implicit" : "");
 	switch (a->fault) {
 	case SCN_FAULT_NONE:
@@ -570,7 +503,7 @@ static void js_walk(struct sb *s, const struct sim_event *ev)
 		js_hex(s, "leaf", res->leaf);
 	}
 	js_uint(s, "refs", res->refs);
-	js_kstr(s, "fault", walk_fault_key(res->fault.kind));
+	js_kstr(s, "fault", walk_fault_name(res->fault.kind));
 	if (!res->ok) {
 		js_uint(s, "vector", res->fault.vector);
 		js_uint(s, "fault_level", res->fault.level);
@@ -624,12 +557,12 @@ static void js_access(struct sb *s, const struct sim_event *ev)
 {
 	const struct sim_ev_access *a = &ev->u.access;
 
-	js_kstr(s, "kind", kind_name(a->kind));
+	js_kstr(s, "kind", scn_access_name(a->kind));
 	js_hex(s, "va", a->va);
 	js_uint(s, "size", a->size);
 	js_uint(s, "cpl", a->cpl);
 	js_bool(s, "implicit", a->implicit);
-	js_kstr(s, "fault", fault_key(a->fault));
+	js_kstr(s, "fault", scn_fault_name(a->fault));
 	js_hex(s, "error_code", a->error_code);
 	js_hex(s, "cr2", a->cr2);
 	js_hex(s, "gpa", a->gpa);

@@ -5,6 +5,8 @@
  */
 #include "sim/loader_names.h"
 
+#include "cpu/regnames.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,16 @@ const char *const scn_kind_names[3] = {
 	[SCN_ACC_WRITE] = "write",
 	[SCN_ACC_FETCH] = "fetch",
 };
+const char *scn_fault_name(enum scn_fault_kind f)
+{
+	return (unsigned)f < MSC_ARRAY_SIZE(scn_fault_names) ? scn_fault_names[f] : "?";
+}
+
+const char *scn_access_name(enum scn_access_kind k)
+{
+	return (unsigned)k < MSC_ARRAY_SIZE(scn_kind_names) ? scn_kind_names[k] : "?";
+}
+
 const char *const scn_mode_names[2] = {
 	[SCN_WRITE_SETUP] = "setup",
 	[SCN_WRITE_GUEST] = "guest",
@@ -161,39 +173,13 @@ const char *scn_fmt_page_names(enum scn_fmt fmt)
 	return "4k 2m 1g";
 }
 
-/* One named bit of a flags field. */
-struct flag_name {
-	const char *name;
-	u8 bit;
-};
-
-static const struct flag_name cr0_flags[] = {
-	{"PE", 0},  {"MP", 1},	{"EM", 2},  {"TS", 3},	{"ET", 4},  {"NE", 5},
-	{"WP", 16}, {"AM", 18}, {"NW", 29}, {"CD", 30}, {"PG", 31},
-};
-static const struct flag_name cr4_flags[] = {
-	{"VME", 0},	    {"PVI", 1},	   {"TSD", 2},	    {"DE", 3},	  {"PSE", 4},
-	{"PAE", 5},	    {"MCE", 6},	   {"PGE", 7},	    {"PCE", 8},	  {"OSFXSR", 9},
-	{"OSXMMEXCPT", 10}, {"UMIP", 11},  {"LA57", 12},    {"VMXE", 13}, {"SMXE", 14},
-	{"FSGSBASE", 16},   {"PCIDE", 17}, {"OSXSAVE", 18}, {"SMEP", 20}, {"SMAP", 21},
-	{"PKE", 22},
-};
-static const struct flag_name efer_flags[] = {
-	{"SCE", 0}, {"LME", 8}, {"LMA", 10}, {"NXE", 11}, {"SVME", 12},
-};
-static const struct flag_name rflags_flags[] = {
-	{"CF", 0},
-	{"FIXED", 1},
-	{"IF", 9},
-	{"AC", 18},
-};
 /* Legacy entry bits below the protection key; NX (63) is printed after PKEY=. */
-static const struct flag_name pte_flags[] = {
+static const struct cpu_flag_name pte_flags[] = {
 	{"P", 0}, {"W", 1}, {"U", 2},  {"PWT", 3}, {"PCD", 4},
 	{"A", 5}, {"D", 6}, {"PS", 7}, {"G", 8},   {"NX", 63},
 };
 /* EPT entry bits; MT= (5:3) is printed after X, in bit order. */
-static const struct flag_name epte_flags[] = {
+static const struct cpu_flag_name epte_flags[] = {
 	{"R", 0}, {"W", 1}, {"X", 2},	{"IPAT", 6}, {"PS", 7},
 	{"A", 8}, {"D", 9}, {"UX", 10}, {"SVE", 63},
 };
@@ -204,21 +190,18 @@ static const struct flag_name epte_flags[] = {
 /* EPT memory types by value (SDM 11.3, Table 11-2); NULL = reserved encoding. */
 static const char *const mt_names[8] = {"UC", "WC", NULL, NULL, "WT", "WP", "WB", NULL};
 
-static const struct flag_name *flag_table(enum scn_flagset fs, size_t *n)
+static const struct cpu_flag_name *flag_table(enum scn_flagset fs, size_t *n)
 {
 	switch (fs) {
+	/* Register bits are named once, in cpu/regnames.c. */
 	case SCN_FS_CR0:
-		*n = MSC_ARRAY_SIZE(cr0_flags);
-		return cr0_flags;
+		return cpu_flags_table(CPU_FLAGS_CR0, n);
 	case SCN_FS_CR4:
-		*n = MSC_ARRAY_SIZE(cr4_flags);
-		return cr4_flags;
+		return cpu_flags_table(CPU_FLAGS_CR4, n);
 	case SCN_FS_EFER:
-		*n = MSC_ARRAY_SIZE(efer_flags);
-		return efer_flags;
+		return cpu_flags_table(CPU_FLAGS_EFER, n);
 	case SCN_FS_RFLAGS:
-		*n = MSC_ARRAY_SIZE(rflags_flags);
-		return rflags_flags;
+		return cpu_flags_table(CPU_FLAGS_RFLAGS, n);
 	case SCN_FS_PTE:
 		*n = MSC_ARRAY_SIZE(pte_flags);
 		return pte_flags;
@@ -353,7 +336,7 @@ int scn_flags_parse(enum scn_flagset fs, const char *field, const char *s, u64 *
 		    size_t n)
 {
 	size_t cnt, slen = strlen(s);
-	const struct flag_name *t = flag_table(fs, &cnt);
+	const struct cpu_flag_name *t = flag_table(fs, &cnt);
 	const char *p = s, *end = s + slen;
 	char q[64];
 	u64 v = 0;
@@ -412,7 +395,7 @@ static size_t put(char *buf, size_t n, size_t len, const char *term)
 int scn_flags_format(enum scn_flagset fs, u64 val, char *buf, size_t n)
 {
 	size_t cnt, len = 0;
-	const struct flag_name *t = flag_table(fs, &cnt);
+	const struct cpu_flag_name *t = flag_table(fs, &cnt);
 	u64 rest = val;
 	char term[32];
 

@@ -318,6 +318,9 @@ struct scenario {
 const char *scn_op_name(enum scn_op op);
 const char *scn_reg_name(enum scn_reg reg);
 const char *scn_fmt_name(enum scn_fmt fmt);
+/* The values of expect.fault ("none", "pf", "gp", ...) and of access.kind ("read", ...). */
+const char *scn_fault_name(enum scn_fault_kind f);
+const char *scn_access_name(enum scn_access_kind k);
 
 /* @size zeroed bytes from @s's arena, freed by scn_free(); NULL when out of memory. */
 void *scn_alloc(struct scenario *s, size_t size);
