@@ -48,12 +48,11 @@ const struct cpu_flag_name *cpu_flags_table(enum cpu_flag_field f, size_t *n)
 	return rflags_names;
 }
 
-/* A hex term: "0x" followed by 1..16 hex digits, nothing else. */
-static bool parse_hex(const char *s, size_t len, u64 *out)
+bool cpu_hex_parse(const char *s, size_t len, u64 *out)
 {
 	u64 v = 0;
 
-	if (len < 3 || len > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+	if (len < 3 || len > 18 || s[0] != '0' || s[1] != 'x')
 		return false;
 	for (size_t i = 2; i < len; i++) {
 		char c = s[i];
@@ -91,7 +90,7 @@ int cpu_flags_parse(enum cpu_flag_field field, const char *s, u64 *out, const ch
 				break;
 		if (i < n)
 			v |= BIT_ULL(t[i].bit);
-		else if (parse_hex(s, len, &h))
+		else if (cpu_hex_parse(s, len, &h))
 			v |= h;
 		else
 			goto fail;

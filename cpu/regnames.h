@@ -21,6 +21,10 @@ struct cpu_flag_name {
 	u8 bit;
 };
 
+/* A hex term: "0x" (lower-case x) and 1..16 hex digits of either case, exactly
+ * @len bytes of @s. Returns false (and leaves *@out) otherwise. */
+bool cpu_hex_parse(const char *s, size_t len, u64 *out);
+
 /* The named bits of @field, in bit order; *@n gets their count. */
 const struct cpu_flag_name *cpu_flags_table(enum cpu_flag_field field, size_t *n);
 

@@ -78,6 +78,22 @@ struct cpu_wr sim_write_reg(struct cpu *c, enum scn_reg reg, u64 val)
 	return bad_cpl;
 }
 
+struct gmem_slot_desc sim_slot_desc(const struct scn_memslot *sl)
+{
+	struct gmem_slot_desc d = {
+		.as = sl->as,
+		.id = sl->id,
+		.base = sl->gpa,
+		.size = sl->size,
+		.flags = sl->flags,
+		.alias = sl->alias,
+		.alias_as = sl->alias_as,
+		.alias_id = sl->alias_id,
+		.alias_offset = sl->alias_offset,
+	};
+	return d;
+}
+
 u64 sim_read_reg(const struct cpu_regs *r, enum scn_reg reg)
 {
 	switch (reg) {
@@ -165,17 +181,7 @@ static int machine_create(struct sim *sim, struct sim_machine **out, struct scn_
 	}
 	for (unsigned i = 0; i < m->nslots; i++) {
 		const struct scn_memslot *sl = &m->slots[i];
-		struct gmem_slot_desc d = {
-			.as = sl->as,
-			.id = sl->id,
-			.base = sl->gpa,
-			.size = sl->size,
-			.flags = sl->flags,
-			.alias = sl->alias,
-			.alias_as = sl->alias_as,
-			.alias_id = sl->alias_id,
-			.alias_offset = sl->alias_offset,
-		};
+		struct gmem_slot_desc d = sim_slot_desc(sl);
 
 		r = gmem_slot_add(mc->mem, &d);
 		if (r) {

@@ -780,17 +780,7 @@ static int op_memslot(struct sim *sim, const struct scn_step *st, struct scn_err
 	int r;
 
 	if (st->op == SCN_OP_MEMSLOT_ADD) {
-		struct gmem_slot_desc d = {
-			.as = sl->as,
-			.id = sl->id,
-			.base = sl->gpa,
-			.size = sl->size,
-			.flags = sl->flags,
-			.alias = sl->alias,
-			.alias_as = sl->alias_as,
-			.alias_id = sl->alias_id,
-			.alias_offset = sl->alias_offset,
-		};
+		struct gmem_slot_desc d = sim_slot_desc(sl);
 
 		what = "add";
 		r = gmem_slot_add(sim->mc->mem, &d);

@@ -73,6 +73,8 @@ __attribute__((format(printf, 5, 6))) void sim_err(const struct sim *sim, struct
 
 /* The register write of scenario register @reg, through cpu/'s architectural rules. */
 struct cpu_wr sim_write_reg(struct cpu *c, enum scn_reg reg, u64 val);
+/* The gmem descriptor of a scenario memslot. */
+struct gmem_slot_desc sim_slot_desc(const struct scn_memslot *sl);
 u64 sim_read_reg(const struct cpu_regs *r, enum scn_reg reg);
 
 /* Run step @st (its op only: events and sim->obs; no expectations). 0 or an error. */

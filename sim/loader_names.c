@@ -260,26 +260,7 @@ const char *scn_flagset_names(enum scn_flagset fs)
 
 bool scn_hex_parse(const char *s, size_t len, u64 *out)
 {
-	u64 v = 0;
-
-	if (len < 3 || len > 18 || s[0] != '0' || s[1] != 'x')
-		return false;
-	for (size_t i = 2; i < len; i++) {
-		char c = s[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return false;
-		v = (v << 4) | d;
-	}
-	*out = v;
-	return true;
+	return cpu_hex_parse(s, len, out);
 }
 
 /* A small decimal "0".."max" of exactly @len bytes (no sign, no leading zeros). */
