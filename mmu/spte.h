@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KVM's SPTE format (arch/x86/kvm/mmu/spte.h, spte.c): the bits KVM puts in its
+ * own shadow/TDP page-table entries, for legacy/NPT and for EPT, and the
+ * functions that build them. SPTEs are real x86 or EPT entries: the simulated
+ * CPU walks them with cpu/'s walker.
+ *
+ *   bit    legacy/NPT SPTE             EPT SPTE
+ *   0      P (present)                 R
+ *   1      W                           W
+ *   2      U                           X
+ *   5:3    PWT/PCD, A=5                memory type
+ *   6      D                           IPAT
+ *   7      PS                          PS
+ *   8      (G)                         A
+ *   9      host-writable               D
+ *   10     MMU-writable                --
+ *   11     SPTE_MMU_PRESENT_MASK       SPTE_MMU_PRESENT_MASK
+ *   51:12  PFN                         PFN
+ *   53:52  A/D type (TDP): 0 enabled, 1 disabled, 2 write-protect only
+ *   54,56  saved R/X of access-tracked SPTEs
+ *   57/58  --                          host-writable / MMU-writable
+ *   63     NX                          suppress #VE; SHADOW_NONPRESENT_VALUE
+ */
+#ifndef MSC_MMU_SPTE_H
+#define MSC_MMU_SPTE_H
+
+#include "cpu/types.h"
+#include "mmu/role.h"
+
+#define SPTE_MMU_PRESENT_MASK BIT_ULL(11)
+#define SHADOW_NONPRESENT_VALUE BIT_ULL(63) /* a non-present SPTE on 64-bit hosts (>= v6.10) */
+#define SPTE_TDP_AD_SHIFT 52
+#define SPTE_TDP_AD_MASK (3ULL << SPTE_TDP_AD_SHIFT)
+#define SPTE_TDP_AD_ENABLED 0ULL
+#define SPTE_TDP_AD_DISABLED (1ULL << SPTE_TDP_AD_SHIFT)
+#define SPTE_TDP_AD_WRPROT_ONLY (2ULL << SPTE_TDP_AD_SHIFT)
+#define SHADOW_ACC_TRACK_SAVED_BITS_SHIFT 54
+#define DEFAULT_SPTE_HOST_WRITABLE BIT_ULL(9)
+#define DEFAULT_SPTE_MMU_WRITABLE BIT_ULL(10)
+#define EPT_SPTE_HOST_WRITABLE BIT_ULL(57)
+#define EPT_SPTE_MMU_WRITABLE BIT_ULL(58)
+#define SPTE_BASE_ADDR_MASK GENMASK_ULL(51, 12)
+#define SPTE_MMIO_GEN_LOW_SHIFT 3 /* gen bits 7:0 -> SPTE bits 10:3 */
+#define SPTE_MMIO_GEN_HIGH_SHIFT 52 /* gen bits 18:8 -> SPTE bits 62:52 */
+#define MMIO_SPTE_GEN_BITS 19
+
+/* RET_PF_* (mmu_internal.h). */
+enum ret_pf {
+	RET_PF_CONTINUE = 0,
+	RET_PF_RETRY,
+	RET_PF_EMULATE,
+	RET_PF_INVALID,
+	RET_PF_FIXED,
+	RET_PF_SPURIOUS,
+};
+
+/* The masks KVM configures once per host (kvm_mmu_reset_all_pte_masks() for
+ * legacy/NPT, kvm_mmu_set_ept_masks() for EPT). */
+struct spte_masks {
+	bool ept;
+	u8 host_maxphyaddr;
+	bool ad_enabled; /* hardware A/D bits in use (kvm_ad_enabled) */
+	u64 present_mask; /* legacy: P; EPT: R unless exec-only... see spte.c */
+	u64 user_mask; /* legacy: U; EPT: R */
+	u64 accessed_mask, dirty_mask;
+	u64 nx_mask, x_mask;
+	u64 host_writable_mask, mmu_writable_mask;
+	u64 acc_track_mask; /* bits cleared to access-track an A/D-less SPTE */
+	u64 mmio_value, mmio_mask, mmio_access_mask;
+	u64 nonpresent_or_rsvd_mask; /* L1TF (0 in the model: an unaffected host) */
+};
+
+/* kvm_mmu_reset_all_pte_masks(): legacy/NPT SPTEs on a host of @host_maxphyaddr bits. */
+void spte_masks_init_legacy(struct spte_masks *m, u8 host_maxphyaddr);
+/* kvm_mmu_set_ept_masks(): EPT SPTEs; @has_ad EPT A/D, @has_exec_only. */
+void spte_masks_init_ept(struct spte_masks *m, bool has_ad, bool has_exec_only, u8 host_maxphyaddr);
+
+static inline bool is_shadow_present_pte(u64 spte)
+{
+	return (spte & SPTE_MMU_PRESENT_MASK) != 0;
+}
+
+static inline bool is_large_pte(u64 spte)
+{
+	return (spte & BIT_ULL(7)) != 0;
+}
+
+static inline bool is_last_spte(u64 spte, unsigned level)
+{
+	return level == 1 || is_large_pte(spte);
+}
+
+static inline hfn_t spte_to_pfn(u64 spte)
+{
+	return (spte & SPTE_BASE_ADDR_MASK) >> PAGE_SHIFT;
+}
+
+bool is_mmio_spte(const struct spte_masks *m, u64 spte);
+bool is_executable_pte(const struct spte_masks *m, u64 spte);
+bool is_writable_pte(u64 spte); /* bit 1 */
+bool is_mmu_writable_spte(const struct spte_masks *m, u64 spte);
+bool spte_ad_enabled(u64 spte);
+
+/*
+ * mmu_try_to_unsync_pages() is the MMU's, not the SPTE module's: make_spte()
+ * calls it through this hook. Returns 0 (the gfn may be mapped writable), or a
+ * negative value (map read-only).
+ */
+typedef int (*spte_unsync_fn)(void *ctx, gfn_t gfn, bool can_unsync, bool prefetch);
+
+struct make_spte_args {
+	union kvm_mmu_page_role role; /* of the SP that holds the SPTE */
+	unsigned pte_access; /* ACC_* the guest allows */
+	u8 level;
+	gfn_t gfn;
+	hfn_t pfn; /* host frame backing gfn */
+	u64 old_spte;
+	bool prefetch;
+	bool can_unsync;
+	bool host_writable;
+	bool nx_huge_page_workaround; /* drop exec for huge SPTEs */
+	spte_unsync_fn try_unsync; /* may be NULL: never unsync (treat as write-tracked) */
+	void *ctx;
+};
+
+/*
+ * make_spte() (spte.c): the leaf SPTE for @a into *@new_spte. Returns true when
+ * the SPTE had to be made read-only ("wrprot": the gfn is write-tracked or could
+ * not go unsync), false otherwise.
+ */
+bool make_spte(const struct spte_masks *m, const struct make_spte_args *a, u64 *new_spte);
+
+/* make_nonleaf_spte(): a table entry pointing at the child table at @child_hpa. */
+u64 make_nonleaf_spte(const struct spte_masks *m, hpa_t child_hpa, bool ad_disabled);
+
+/* make_mmio_spte(): @gfn with @access (ACC_*) and memslot generation @gen. */
+u64 make_mmio_spte(const struct spte_masks *m, gfn_t gfn, unsigned access, u64 gen);
+/* The generation and gfn stored in an MMIO SPTE. */
+u64 get_mmio_spte_generation(u64 spte);
+gfn_t get_mmio_spte_gfn(const struct spte_masks *m, u64 spte);
+
+/* mark_spte_for_access_track() / restore_acc_track_spte(). */
+u64 mark_spte_for_access_track(const struct spte_masks *m, u64 spte);
+u64 restore_acc_track_spte(const struct spte_masks *m, u64 spte);
+
+/* The permission letters KVM's kvm_mmu_set_spte trace prints: r w x u (u only when
+ * the format has a user bit, i.e. not EPT). */
+void spte_rwxu(const struct spte_masks *m, u64 spte, bool *r, bool *w, bool *x, bool *u);
+
+#endif
