@@ -47,16 +47,18 @@ struct mmu_event {
 		struct {
 			u64 gfn, spte, sptep; /* sptep: hpa of the SPTE */
 			u8 level;
-			bool ept; /* EPT SPTEs print no u/- letter */
+			bool ept; /* informational: the line is the same (KVM prints u for
+				   * EPT too, its user mask being R) */
 			bool r, w, x, u;
 		} set_spte;
 		struct {
-			u64 gfn, pfn;
+			u64 gfn, pfn; /* KVM: fault->pfn | (gfn & (pages of goal level - 1)) */
 			u8 level;
 		} requested;
 		struct {
 			u64 sptep, gfn;
-			unsigned access, gen;
+			unsigned access, gen; /* KVM: spte & ACC_ALL (so the MMIO value's
+					       * low bits too), get_mmio_spte_generation() */
 		} mmio;
 		struct {
 			u8 gen;
@@ -81,9 +83,14 @@ typedef void (*mmu_sink_fn)(void *ctx, const struct mmu_event *ev);
  * The event's trace line without newline: "kvm_mmu_get_page: sp gen 0 gfn 0 l4
  * 8-byte q0 direct wux nxe ad root 0 sync new" for KVM's tracepoints (their exact
  * TP_printk formats, reference §12), "mmuscope_root_cache: hit prev 1 pgd 0x2000
- * hpa 0x5000" for mmuscope's own. snprintf semantics. Pointers that KVM prints
- * with %p (mark_mmio_spte's sptep) are printed as the SPTE's hpa instead.
+ * hpa 0x5000 role 0x3784" for mmuscope's own. snprintf semantics. Pointers that
+ * KVM prints with %p (mark_mmio_spte's sptep) are printed as the SPTE's hpa
+ * (0x%llx) instead. docs/spte.md lists every line.
  */
 int mmu_event_format(const struct mmu_event *ev, char *buf, size_t n);
+
+/* The event's name as its line starts ("kvm_mmu_get_page", "mmuscope_root_cache");
+ * never NULL ("mmuscope_unknown" for a value outside the enum). */
+const char *mmu_event_name(enum mmu_ev_kind kind);
 
 #endif

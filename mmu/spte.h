@@ -44,6 +44,13 @@
 #define SPTE_MMIO_GEN_LOW_SHIFT 3 /* gen bits 7:0 -> SPTE bits 10:3 */
 #define SPTE_MMIO_GEN_HIGH_SHIFT 52 /* gen bits 18:8 -> SPTE bits 62:52 */
 #define MMIO_SPTE_GEN_BITS 19
+#define MMIO_SPTE_GEN_MASK GENMASK_ULL(MMIO_SPTE_GEN_BITS - 1, 0)
+/* VMX_EPT_SUPPRESS_VE_BIT: in EPT's present mask and MMIO mask since v6.10. */
+#define SPTE_EPT_SUPPRESS_VE BIT_ULL(63)
+/* VMX_EPT_MISCONFIG_WX_VALUE: XWR = 110b, the EPT MMIO SPTE value. */
+#define SPTE_EPT_MISCONFIG_WX 0x6ULL
+/* SHADOW_NONPRESENT_OR_RSVD_MASK_LEN: width of the L1TF mask (0 in the model). */
+#define SHADOW_NONPRESENT_OR_RSVD_MASK_LEN 5
 
 /* RET_PF_* (mmu_internal.h). */
 enum ret_pf {
@@ -61,7 +68,7 @@ struct spte_masks {
 	bool ept;
 	u8 host_maxphyaddr;
 	bool ad_enabled; /* hardware A/D bits in use (kvm_ad_enabled) */
-	u64 present_mask; /* legacy: P; EPT: R unless exec-only... see spte.c */
+	u64 present_mask; /* legacy: P; EPT: (exec-only ? 0 : R) | suppress-#VE */
 	u64 user_mask; /* legacy: U; EPT: R */
 	u64 accessed_mask, dirty_mask;
 	u64 nx_mask, x_mask;
@@ -96,7 +103,16 @@ static inline hfn_t spte_to_pfn(u64 spte)
 	return (spte & SPTE_BASE_ADDR_MASK) >> PAGE_SHIFT;
 }
 
+/* enable_mmio_caching: false when the masks have no MMIO value (legacy SPTEs on a
+ * 52-bit host): KVM then emulates every MMIO access instead of caching it. */
+static inline bool spte_mmio_caching_enabled(const struct spte_masks *m)
+{
+	return m->mmio_value != 0;
+}
+
 bool is_mmio_spte(const struct spte_masks *m, u64 spte);
+bool is_access_track_spte(const struct spte_masks *m, u64 spte);
+bool is_accessed_spte(const struct spte_masks *m, u64 spte);
 bool is_executable_pte(const struct spte_masks *m, u64 spte);
 bool is_writable_pte(u64 spte); /* bit 1 */
 bool is_mmu_writable_spte(const struct spte_masks *m, u64 spte);
@@ -117,7 +133,7 @@ struct make_spte_args {
 	hfn_t pfn; /* host frame backing gfn */
 	u64 old_spte;
 	bool prefetch;
-	bool can_unsync;
+	bool can_unsync; /* false: KVM's "synchronizing" (FNAME(sync_spte), >= v6.13) */
 	bool host_writable;
 	bool nx_huge_page_workaround; /* drop exec for huge SPTEs */
 	spte_unsync_fn try_unsync; /* may be NULL: never unsync (treat as write-tracked) */
@@ -139,13 +155,17 @@ u64 make_mmio_spte(const struct spte_masks *m, gfn_t gfn, unsigned access, u64 g
 /* The generation and gfn stored in an MMIO SPTE. */
 u64 get_mmio_spte_generation(u64 spte);
 gfn_t get_mmio_spte_gfn(const struct spte_masks *m, u64 spte);
+/* get_mmio_spte_access() (mmu.c): the ACC_* bits kept in an MMIO SPTE. */
+unsigned get_mmio_spte_access(const struct spte_masks *m, u64 spte);
 
 /* mark_spte_for_access_track() / restore_acc_track_spte(). */
 u64 mark_spte_for_access_track(const struct spte_masks *m, u64 spte);
 u64 restore_acc_track_spte(const struct spte_masks *m, u64 spte);
 
-/* The permission letters KVM's kvm_mmu_set_spte trace prints: r w x u (u only when
- * the format has a user bit, i.e. not EPT). */
+/* The permission letters KVM's kvm_mmu_set_spte trace prints: r = present mask
+ * non-zero or P, w = bit 1, x = is_executable_pte(), u = the user-mask bit (EPT:
+ * R). KVM omits u only without a user mask, which no configuration has since EPT
+ * took R as its user mask, so u is always printed (EPT included). */
 void spte_rwxu(const struct spte_masks *m, u64 spte, bool *r, bool *w, bool *x, bool *u);
 
 #endif
