@@ -113,6 +113,19 @@ struct mmu_vm {
 	struct mmu_kv *kv;
 	struct kvm_mmu_page **sp_by_pfn; /* hmem frame -> the SP whose table it is */
 	u64 sp_by_pfn_len;
+	/* Configuration (mmu_vm_init() sets all false). */
+	bool tdp_enabled; /* KVM's tdp_enabled: zap parentless guest_mode children */
+	bool nx_huge_pages; /* nx_huge_pages: make_spte() drops exec on huge SPTEs */
+	/* 0f38453cdb2e (v7.2): write tracking is checked in both address spaces.
+	 * false = the behaviour from 699023e23965 (2015) until that fix. */
+	bool write_track_all_as;
+	/* Requests KVM makes to every vCPU (kvm_make_all_cpus_request()); the vCPU
+	 * loop services and clears them. Every remote flush sets req_tlb_flush
+	 * (KVM_REQ_TLB_FLUSH reaches the requesting vCPU too); zapping a valid
+	 * root or a fast zap sets req_free_obsolete_roots
+	 * (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS). */
+	bool req_tlb_flush;
+	bool req_free_obsolete_roots;
 };
 
 /*
@@ -123,8 +136,17 @@ struct mmu_vm {
 int mmu_vm_init(struct mmu_vm *vm, struct hmem *hmem, struct gmem *gmem,
 		const struct spte_masks *masks, mmu_gfn_to_pfn_fn gfn_to_pfn,
 		void *ctx) MSC_MUST_CHECK;
-/* kvm_mmu_zap_all() then free everything. */
+/* kvm_mmu_zap_all() then free everything, roots still pinned included. */
 void mmu_vm_destroy(struct mmu_vm *vm);
+
+/* The default budget for the memslots now present: pages of every memslot of both
+ * address spaces / 50, at least 64 (kvm_arch_commit_memory_region()). */
+u64 mmu_default_mmu_pages(const struct gmem *gmem);
+/* After a memslot was created or deleted: if userspace never set a budget
+ * (n_requested_mmu_pages == 0), kvm_mmu_change_mmu_pages(default). */
+void mmu_vm_memslots_changed(struct mmu_vm *vm);
+/* KVM_SET_NR_MMU_PAGES (kvm_vm_ioctl_set_nr_mmu_pages()): MSC_EINVAL below 64. */
+int mmu_vm_set_nr_mmu_pages(struct mmu_vm *vm, u64 nr) MSC_MUST_CHECK;
 
 /* kvm_page_table_hashfn(): hash_64(gfn, 12) = (gfn * 0x61C8864680B583EB) >> 52. */
 u32 mmu_page_hashfn(gfn_t gfn);
@@ -180,7 +202,9 @@ void mmu_link_shadow_page(struct mmu_vm *vm, u64 sptep, struct kvm_mmu_page *sp)
  * mmu_set_spte(): install the leaf SPTE for @gfn (backed by @pfn) at @sptep with
  * @pte_access; drops what was there (rmap, stats), adds the rmap, emits
  * MMU_EV_SET_SPTE. Returns RET_PF_FIXED, RET_PF_SPURIOUS (unchanged) or
- * RET_PF_EMULATE (a write that had to be made read-only).
+ * RET_PF_EMULATE (a write that had to be made read-only); RET_PF_INVALID when
+ * @sptep is not in a shadow page. @level must be the SP's (KVM takes it from
+ * the SP, as the model does).
  */
 int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_fault, u8 level,
 		 gfn_t gfn, hfn_t pfn, bool prefetch, bool host_writable);
@@ -189,25 +213,50 @@ int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_f
  * unlink the child's parent pointer). Returns true if a present SPTE was cleared. */
 bool mmu_zap_spte(struct mmu_vm *vm, u64 sptep);
 
-/* mmu_try_to_unsync_pages(): 0 = may map @gfn writable; -EPERM/-EEXIST style < 0 = not. */
+/* mmu_try_to_unsync_pages(): 0 = may map @gfn writable (every SP with gptes at
+ * @gfn is now unsync), MMU_UNSYNC_EPERM (write-tracked, or !can_unsync and an SP
+ * exists) or MMU_UNSYNC_EEXIST (prefetch would have to unsync) = map read-only. */
+#define MMU_UNSYNC_EPERM (-1) /* KVM's -EPERM */
+#define MMU_UNSYNC_EEXIST (-17) /* KVM's -EEXIST */
 int mmu_try_to_unsync_pages(struct mmu_vm *vm, u8 as, gfn_t gfn, bool can_unsync, bool prefetch);
+
+/* make_spte()'s try_unsync hook: @ctx is a struct mmu_unsync_ctx naming the VM
+ * and the address space of the SP holding the SPTE (role.smm). */
+struct mmu_unsync_ctx {
+	struct mmu_vm *vm;
+	u8 as;
+};
+int mmu_try_unsync_cb(void *ctx, gfn_t gfn, bool can_unsync, bool prefetch);
 
 /* Write tracking (page_track.c) and large-page disallowing, per address space. */
 bool mmu_gfn_is_write_tracked(const struct mmu_vm *vm, u8 as, gfn_t gfn);
 unsigned mmu_gfn_write_track_count(const struct mmu_vm *vm, u8 as, gfn_t gfn);
-/* lpage_info.disallow_lpage of the 2M (level 2) or 1G (level 3) region holding @gfn. */
+/* lpage_info.disallow_lpage of the 2M (level 2) or 1G (level 3) region holding @gfn:
+ * the shadowing count plus 1 when that region is not wholly inside the memslot
+ * of @as holding @gfn (kvm_alloc_memslot_metadata() inflates the edges). */
 unsigned mmu_gfn_disallow_lpage(const struct mmu_vm *vm, u8 as, gfn_t gfn, u8 level);
 
 /* kvm_mmu_slot_gfn_write_protect(): clear W (and MMU-writable) of every SPTE mapping
  * @gfn in @as at levels >= @min_level; returns how many changed. */
 unsigned mmu_write_protect_gfn(struct mmu_vm *vm, u8 as, gfn_t gfn, u8 min_level);
 
-/* The rmap of (@as, @gfn, @level): its sptep values in KVM's iteration order. */
+/* The rmap of (@as, @gfn, @level): its sptep values in KVM's iteration order
+ * (up to @max into @out, which may be NULL); returns how many it holds. */
 unsigned mmu_rmap_get(const struct mmu_vm *vm, u8 as, gfn_t gfn, u8 level, u64 *out, unsigned max);
 
 /* kvm_unsync_page() / mark_unsync() and kvm_unlink_unsync_page(). */
 void mmu_unsync_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 void mmu_unlink_unsync_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
+
+/*
+ * mmu_sync_children(): collect the unsync pages below @parent 16 at a time
+ * (mmu_unsync_walk()), write-protect their gfns (in role.smm's address space,
+ * which is the vCPU's), then unlink each from the unsync state and sync it with
+ * vm->sync_page (zapped when that fails), clearing the parents' unsync bits;
+ * flush or commit zaps as KVM does. The model never needs to yield, so this
+ * returns 0 (KVM: -EINTR when it must yield and !@can_yield).
+ */
+int mmu_sync_children(struct mmu_vm *vm, struct kvm_mmu_page *parent, bool can_yield);
 
 /*
  * __kvm_mmu_prepare_zap_page(): zap @sp (children, parents, unaccount, unsync),
@@ -221,7 +270,8 @@ void mmu_commit_zap_page(struct mmu_vm *vm, struct mlist *invalid_list);
 
 /* kvm_mmu_zap_oldest_mmu_pages(), make_mmu_pages_available() (0 or MSC_ENOSPC),
  * kvm_mmu_change_mmu_pages(), kvm_mmu_unprotect_page(), kvm_mmu_zap_all_fast(),
- * kvm_mmu_zap_all(). */
+ * kvm_mmu_zap_all(). mmu_unprotect_page() zaps the valid SPs with gptes at @gfn
+ * of every address space, as KVM does (the hash is VM-wide; @as is not used). */
 u64 mmu_zap_oldest_mmu_pages(struct mmu_vm *vm, u64 nr_to_zap);
 int mmu_make_pages_available(struct mmu_vm *vm);
 void mmu_change_mmu_pages(struct mmu_vm *vm, u64 goal);
