@@ -42,6 +42,9 @@ struct kvm_mmu {
 /* Root-cache counters (mmuscope's own: KVM has no stat for them). */
 struct mmu_root_stats {
 	u64 hits, misses, evictions, loads, frees;
+	/* kvm_init_mmu() calls that re-initialised a context (not short-circuited),
+	 * and kvm_mmu_reset_context() calls. */
+	u64 context_inits, context_resets;
 };
 
 /* The vCPU's MMU state (struct kvm_vcpu_arch's mmu members). */
@@ -54,6 +57,12 @@ struct mmu_vcpu {
 	u8 forced_tdp_level; /* SVM: the host paging level; 0 for VMX */
 	bool ad_enabled; /* kvm_ad_enabled */
 	u8 guest_maxphyaddr;
+	/* KVM's tdp_mmu parameter; the TDP MMU is a later milestone, so mmu_load()
+	 * refuses direct roots with it (MSC_EOPNOTSUPP). mmu_vcpu_init() clears it. */
+	bool tdp_mmu_enabled;
+	/* The dummy root (kvm_mmu_get_dummy_root(): KVM's zero page) of a guest root
+	 * outside the memslots: one zeroed hmem page, allocated on first use; 0 = none. */
+	hpa_t dummy_root;
 	struct mmu_root_stats root_stats;
 	/* vCPU stats under KVM's names (kvm_vcpu_stats_desc). */
 	u64 pf_taken, pf_fixed, pf_emulate, pf_spurious, pf_fast, pf_mmio_spte_created, pf_guest;
@@ -63,7 +72,8 @@ struct mmu_vcpu {
 /* kvm_mmu_create(): both pointers at root_mmu, every root invalid. */
 void mmu_vcpu_init(struct mmu_vcpu *v, struct mmu_vm *vm, bool tdp_enabled, u8 max_tdp_level,
 		   u8 forced_tdp_level, bool ad_enabled, u8 guest_maxphyaddr);
-/* kvm_mmu_destroy(): unload and free the special root pages. */
+/* kvm_mmu_destroy(): unload and free the special root pages and the dummy root.
+ * Call before mmu_vm_destroy() (KVM destroys vCPUs before the VM). */
 void mmu_vcpu_destroy(struct mmu_vcpu *v);
 
 /*
@@ -96,13 +106,16 @@ bool mmu_new_pgd(struct mmu_vcpu *v, struct kvm_mmu *mmu, u64 new_pgd);
  * address space; a root gfn outside the memslots gets the dummy root).
  * Returns 0, MSC_ENOSPC (no pages), MSC_EOPNOTSUPP (a root kind the model does
  * not build yet: TDP MMU roots, shadow NPT/EPT).
+ * Like kvm_mmu_reload(), it does nothing (returns 0) while root.hpa is valid.
+ * Emits ROOT_LOAD.
  */
 int mmu_load(struct mmu_vcpu *v, u64 pgd) MSC_MUST_CHECK;
 
 /* kvm_mmu_unload(): free every root of root_mmu and guest_mmu. */
 void mmu_unload(struct mmu_vcpu *v);
 
-/* kvm_mmu_free_roots(): free the roots selected by @mask (KVM_MMU_ROOT_*). */
+/* kvm_mmu_free_roots(): free the roots selected by @mask (KVM_MMU_ROOT_*); emits
+ * ROOT_FREE for each valid root freed. */
 void mmu_free_roots(struct mmu_vcpu *v, struct kvm_mmu *mmu, unsigned mask);
 
 /* kvm_mmu_free_obsolete_roots(): free obsolete current/prev roots of both MMUs. */
@@ -110,5 +123,8 @@ void mmu_free_obsolete_roots(struct mmu_vcpu *v);
 
 /* The SP backing a root hpa (NULL for special roots: PAE/pml4/pml5 pages, dummy). */
 struct kvm_mmu_page *mmu_root_to_sp(const struct mmu_vm *vm, hpa_t hpa);
+
+/* kvm_mmu_is_dummy_root(): @hpa is @v's dummy root. */
+bool mmu_is_dummy_root(const struct mmu_vcpu *v, hpa_t hpa);
 
 #endif
