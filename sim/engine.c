@@ -121,6 +121,7 @@ static void machine_destroy(struct sim_machine *mc)
 {
 	if (!mc)
 		return;
+	sim_mmu_destroy(mc); /* vCPUs' MMUs, then the VM's (KVM's order) */
 	for (unsigned i = 0; i < SCN_MAX_VCPUS; i++)
 		tlb_destroy(mc->vcpu[i].tlb);
 	gmem_destroy(mc->mem);
@@ -148,9 +149,10 @@ static int machine_create(struct sim *sim, struct sim_machine **out, struct scn_
 	int r;
 
 	*out = NULL;
-	if (m->tdp != SCN_TDP_NONE) {
+	if (m->tdp != SCN_TDP_NONE && m->tdp_mmu) {
 		sim_err(sim, err, m->pos, "/machine/tdp",
-			"tdp needs the KVM MMU model, not built yet");
+			"tdp with tdp_mmu true needs the TDP MMU model, not built yet "
+			"(machine.tdp_mmu false selects KVM's legacy direct MMU)");
 		return MSC_EOPNOTSUPP;
 	}
 	if (m->nvariants) {
@@ -229,6 +231,12 @@ static int machine_create(struct sim *sim, struct sim_machine **out, struct scn_
 				goto out;
 			}
 		}
+	}
+	/* The KVM MMU after the initial registers (kvm_vcpu_reset -> kvm_init_mmu). */
+	r = sim_mmu_create(sim, mc, err);
+	if (r) {
+		r = r == MSC_ENOMEM ? r : MSC_EINVAL;
+		goto out;
 	}
 	*out = mc;
 	return 0;
@@ -340,7 +348,6 @@ static const char *missing_model(enum scn_op op)
 	case SCN_OP_VMEXIT:
 		return "the nested virtualization model";
 	case SCN_OP_PRE_FAULT:
-	case SCN_OP_ZAP_ALL:
 		return "the KVM MMU model";
 	case SCN_OP_SET:
 	case SCN_OP_MAP:
@@ -356,22 +363,20 @@ static const char *missing_model(enum scn_op op)
 	case SCN_OP_MEMSLOT_DELETE:
 	case SCN_OP_MEMSLOT_FLAGS:
 	case SCN_OP_EXPECT:
+	case SCN_OP_ZAP_ALL:
 		break;
 	}
 	return NULL;
 }
 
-/* Expect keys that need the KVM MMU model, in the order they are reported. */
+/* Expect keys that need parts of the KVM MMU model not built yet (pre_fault, the
+ * fault path), in the order they are reported. */
 static const struct {
 	u64 bit;
 	const char *key;
 } mmu_keys[] = {
 	{SCN_EX_RET, "ret"},
 	{SCN_EX_RANGE, "remaining"},
-	{SCN_EX_ROOT_CACHE, "root_cache"},
-	{SCN_EX_STATS, "stats"},
-	{SCN_EX_ROLE, "role"},
-	{SCN_EX_SHADOW_PAGES, "shadow_pages"},
 	{SCN_EX_SPTE, "spte"},
 	{SCN_EX_DIVERGENCE, "divergence"},
 };

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/err.h"
@@ -219,6 +220,88 @@ static void check_trace(struct sim *sim, const struct scn_step *st)
 	}
 }
 
+/* root_cache: the result of the step's last kvm_mmu_new_pgd(). */
+static void check_root_cache(struct sim *sim, const struct scn_step *st)
+{
+	const struct sim_obs *o = &sim->obs;
+	bool want_hit = st->expect.root_cache == SCN_RC_HIT;
+
+	if (o->has_root_cache && o->root_cache_hit == want_hit)
+		return;
+	fail(sim, where(st, st->expect.pos), "root_cache", want_hit ? "hit" : "miss", "%s",
+	     !o->has_root_cache	 ? "none (no kvm_mmu_new_pgd in the step)"
+	     : o->root_cache_hit ? "hit"
+				 : "miss");
+}
+
+/* role: cpu_role (64-bit, ext << 32 | base) and root_role (32-bit) of v->mmu. */
+static void check_roles(struct sim *sim, const struct scn_step *st, const struct sim_vcpu *v)
+{
+	const struct scn_expect *e = &st->expect;
+	const struct kvm_mmu *mmu = v->mmu.mmu;
+	char what[48], w[32];
+
+	for (unsigned i = 0; i < e->nroles; i++) {
+		const struct scn_named_u64 *n = &e->roles[i];
+		const char *name = n->name ? n->name : "?";
+		u64 got;
+
+		snprintf(what, sizeof(what), "role.%s", name);
+		hex(w, sizeof(w), n->val);
+		if (!v->has_mmu)
+			fail(sim, where(st, n->pos), what, w, "no MMU");
+		else if (!strcmp(name, "cpu_role") || !strcmp(name, "root_role")) {
+			got = name[1] == 'p' ? mmu->cpu_role.as_u64 : mmu->root_role.word;
+			if (got != n->val)
+				fail(sim, where(st, n->pos), what, w, "0x%llx", (ull)got);
+		} else {
+			fail(sim, where(st, n->pos), what, w, "no such role");
+		}
+	}
+}
+
+static void check_stats(struct sim *sim, const struct scn_step *st)
+{
+	const struct scn_expect *e = &st->expect;
+	char what[80], w[32];
+	u64 got;
+
+	for (unsigned i = 0; i < e->nstats; i++) {
+		const struct scn_named_u64 *n = &e->stats[i];
+
+		snprintf(what, sizeof(what), "stats.%s", n->name ? n->name : "?");
+		snprintf(w, sizeof(w), "%llu", (ull)n->val);
+		if (!sim_mmu_stat(sim, st->vcpu, n->name, &got))
+			fail(sim, where(st, n->pos), what, w, "no such stat");
+		else if (got != n->val)
+			fail(sim, where(st, n->pos), what, w, "%llu", (ull)got);
+	}
+}
+
+static void check_shadow_pages(struct sim *sim, const struct scn_step *st)
+{
+	const struct scn_expect *e = &st->expect;
+	char what[80], w[32];
+
+	for (unsigned i = 0; i < e->nshadow_pages; i++) {
+		const struct scn_named_u64 *n = &e->shadow_pages[i];
+		const char *key = n->name ? n->name : "";
+		char *end = NULL;
+		unsigned long long word = strtoull(key, &end, 16);
+		u64 got;
+
+		snprintf(what, sizeof(what), "shadow_pages.%s", key);
+		snprintf(w, sizeof(w), "%llu", (ull)n->val);
+		if (!*key || (end && *end) || word > 0xffffffffULL) {
+			fail(sim, where(st, n->pos), what, w, "not a 32-bit role word");
+			continue;
+		}
+		got = sim_mmu_count_sps(sim, (u32)word);
+		if (got != n->val)
+			fail(sim, where(st, n->pos), what, w, "%llu", (ull)got);
+	}
+}
+
 void sim_check_expect(struct sim *sim, const struct scn_step *st)
 {
 	const struct scn_expect *e = &st->expect;
@@ -262,4 +345,12 @@ void sim_check_expect(struct sim *sim, const struct scn_step *st)
 		check_entry(sim, st);
 	if (e->has & SCN_EX_TRACE)
 		check_trace(sim, st);
+	if (e->has & SCN_EX_ROOT_CACHE)
+		check_root_cache(sim, st);
+	if (e->has & SCN_EX_ROLE)
+		check_roles(sim, st, v);
+	if (e->has & SCN_EX_STATS)
+		check_stats(sim, st);
+	if (e->has & SCN_EX_SHADOW_PAGES)
+		check_shadow_pages(sim, st);
 }

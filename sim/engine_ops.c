@@ -73,6 +73,8 @@ static int op_set(struct sim *sim, const struct scn_step *st)
 		if (after < before)
 			emit_flush(sim, scn_reg_name(rv->reg), 0, cpu_pcid(&v->cpu.r),
 				   before - after);
+		/* What KVM does after the write (kvm_post_set_cr0/cr4, kvm_set_cr3, set_efer). */
+		sim_mmu_post_write(sim, v, rv->reg, old, rv->val);
 	}
 	return 0;
 }
@@ -769,7 +771,7 @@ static int op_flush_tlb(struct sim *sim)
 
 /*
  * Memslot changes alter what backs guest-physical addresses; they do not touch
- * the architectural TLB (KVM zaps its own shadow/TDP tables, modelled with mmu/).
+ * the architectural TLB (KVM zaps its own shadow/TDP tables: sim/engine_mmu.c).
  */
 static int op_memslot(struct sim *sim, const struct scn_step *st, struct scn_error *err)
 {
@@ -802,6 +804,8 @@ static int op_memslot(struct sim *sim, const struct scn_step *st, struct scn_err
 	ev.u.memslot.what = what;
 	ev.u.memslot.slot = sl;
 	sim_emit(sim, &ev);
+	/* kvm_arch_flush_shadow_memslot() / kvm_arch_commit_memory_region(). */
+	sim_mmu_memslot_changed(sim, st->op);
 	return 0;
 }
 
@@ -825,6 +829,10 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 	case SCN_OP_MEM_READ:
 		return op_mem(sim, st, err);
 	case SCN_OP_ACCESS:
+		/* vcpu_enter_guest(): requests and kvm_mmu_reload() before entering. */
+		r = sim_mmu_reload(sim, st, err);
+		if (r)
+			return r;
 		return op_access(sim, st, err);
 	case SCN_OP_INVLPG:
 		return op_invlpg(sim, st);
@@ -838,12 +846,14 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 		return op_memslot(sim, st, err);
 	case SCN_OP_EXPECT:
 		return 0;
+	case SCN_OP_ZAP_ALL:
+		sim_mmu_zap_all_fast(sim);
+		return 0;
 	case SCN_OP_SMI:
 	case SCN_OP_RSM:
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
 	case SCN_OP_PRE_FAULT:
-	case SCN_OP_ZAP_ALL:
 		break; /* refused by sim_step() before the step starts */
 	}
 	return MSC_EOPNOTSUPP;

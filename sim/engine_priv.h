@@ -10,6 +10,7 @@
 #include "cpu/ptbuild.h"
 #include "cpu/regs.h"
 #include "cpu/tlb.h"
+#include "mmu/root.h"
 #include "sim/engine.h"
 
 #define SIM_MAX_SINKS 8
@@ -17,6 +18,9 @@
 struct sim_vcpu {
 	struct cpu cpu; /* cpu.feat, cpu.mem and cpu.tlb point into the machine */
 	struct tlb *tlb;
+	struct mmu_vcpu mmu; /* KVM's MMU of this vCPU (sim/engine_mmu.c) */
+	bool has_mmu;
+	bool req_free_obsolete_roots; /* KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending */
 };
 
 /* Everything sim_seek() rebuilds: one allocation, so cpu.feat stays valid on swap. */
@@ -30,6 +34,11 @@ struct sim_machine {
 	u32 done; /* steps run */
 	u32 failures; /* expectation failures */
 	struct sim_counters c;
+	/* KVM's VM-wide MMU state: tables in hmem, SPTE masks of the TDP kind. */
+	struct hmem *hmem;
+	struct spte_masks masks;
+	struct mmu_vm vm;
+	bool has_vm;
 };
 
 /* What the step being run produced, for its expectations. */
@@ -40,6 +49,7 @@ struct sim_obs {
 	bool has_error_code, has_gpa, has_qual, has_value, has_page_size;
 	bool tlb_hit;
 	u32 outcomes;
+	bool has_root_cache, root_cache_hit; /* the step's last kvm_mmu_new_pgd() */
 };
 
 struct sim {
@@ -89,5 +99,26 @@ u64 sim_le_get(const u8 *buf, unsigned size);
 
 /* Scenario page-table format -> builder: fmt, levels, root, as (no alloc or write hook). */
 void sim_pt_builder(struct sim *sim, const struct scn_pt_ref *ref, struct pt_builder *b);
+
+/* ---- the KVM MMU glue (sim/engine_mmu.c) ---- */
+
+/* The VM's and the vCPUs' MMUs, after the vCPUs' initial registers. */
+int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *err) MSC_MUST_CHECK;
+void sim_mmu_destroy(struct sim_machine *mc);
+/* After an accepted write of @reg (@old: before, @val: the value written). */
+void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u64 old, u64 val);
+/* Hand VM-wide requests to every vCPU. */
+void sim_mmu_requests(struct sim_machine *mc);
+/* vcpu_enter_guest() before @st's access: requests, then kvm_mmu_reload(). */
+int sim_mmu_reload(struct sim *sim, const struct scn_step *st,
+		   struct scn_error *err) MSC_MUST_CHECK;
+/* The zap_all op: kvm_mmu_zap_all_fast(). */
+void sim_mmu_zap_all_fast(struct sim *sim);
+/* After a memslot op ran. */
+void sim_mmu_memslot_changed(struct sim *sim, enum scn_op op);
+/* A stat by name (docs/scenario-format.md "stats"); false when unknown. */
+bool sim_mmu_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val);
+/* Valid (not role.invalid) shadow pages on the active list with role @role_word. */
+u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word);
 
 #endif

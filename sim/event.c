@@ -123,6 +123,8 @@ static const char *ev_name(const struct sim_event *ev)
 		return "mmuscope_expect_fail";
 	case SIM_EV_DIVERGENCE:
 		return "mmuscope_divergence";
+	case SIM_EV_MMU:
+		return ev->u.mmu.ev ? mmu_event_name(ev->u.mmu.ev->kind) : "mmuscope_unknown";
 	}
 	return "mmuscope_unknown";
 }
@@ -338,6 +340,19 @@ static void sb_bytes(struct sb *s, const u8 *b, unsigned len)
 		sb_add(s, "%s%02x", i ? " " : "", (unsigned)b[i]);
 }
 
+/* The MMU event's own line (mmu_event_format(): KVM's TP_printk or mmuscope_'s). */
+static void sb_mmu(struct sb *s, const struct mmu_event *mev)
+{
+	char tmp[512];
+
+	if (!mev) {
+		sb_add(s, "mmuscope_unknown: ");
+		return;
+	}
+	mmu_event_format(mev, tmp, sizeof(tmp));
+	sb_add(s, "%s", tmp);
+}
+
 int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 {
 	struct sb s;
@@ -345,6 +360,12 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 	sb_init(&s, buf, n);
 	if (!ev)
 		return 0;
+	if (ev->kind == SIM_EV_MMU) {
+		/* "[sN vM] " then the line exactly as the MMU model formats it. */
+		sb_add(&s, "[s%u v%u] ", (unsigned)ev->step, (unsigned)ev->vcpu);
+		sb_mmu(&s, ev->u.mmu.ev);
+		return sb_done(&s);
+	}
 	sb_prefix(&s, ev, ev_name(ev));
 	switch (ev->kind) {
 	case SIM_EV_STEP:
@@ -407,6 +428,8 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 	case SIM_EV_DIVERGENCE:
 		sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
 		break;
+	case SIM_EV_MMU:
+		break; /* formatted above */
 	}
 	return sb_done(&s);
 }
@@ -701,6 +724,21 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 	case SIM_EV_DIVERGENCE:
 		js_kstr(&s, "text", ev->u.divergence.text);
 		break;
+	case SIM_EV_MMU: {
+		/* The line without its "name: " (the name is "event"). */
+		char line[512];
+		const char *name = ev_name(ev);
+		const char *text = line;
+		size_t nl = strlen(name);
+
+		line[0] = '\0';
+		if (ev->u.mmu.ev)
+			mmu_event_format(ev->u.mmu.ev, line, sizeof(line));
+		if (!strncmp(line, name, nl) && line[nl] == ':')
+			text = line[nl + 1] == ' ' ? line + nl + 2 : line + nl + 1;
+		js_kstr(&s, "text", text);
+		break;
+	}
 	}
 	sb_add(&s, "}");
 	return sb_done(&s);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Typed events: every state change the engine, cpu/ and (later) mmu/ make is
+ * Typed events: every state change the engine, cpu/ and mmu/ make is
  * reported to sinks as one of these. Consumers: the text trace
  * (docs/trace-format.md), JSON lines, counters, explain, and the GUI timeline.
  * Pointers inside an event are valid only during the sink call.
@@ -10,6 +10,7 @@
 
 #include "cpu/tlb.h"
 #include "cpu/walk.h"
+#include "mmu/event.h"
 #include "sim/scenario.h"
 
 enum sim_ev_kind {
@@ -27,6 +28,7 @@ enum sim_ev_kind {
 	SIM_EV_MEMSLOT, /* memslot added, deleted or changed */
 	SIM_EV_EXPECT_FAIL, /* an expectation did not hold */
 	SIM_EV_DIVERGENCE, /* the MMU's outcome is not one the architecture allows */
+	SIM_EV_MMU, /* an event of the KVM MMU model (mmu/event.h): kvmmmu tracepoints */
 };
 
 struct sim_event {
@@ -113,6 +115,9 @@ struct sim_event {
 		struct {
 			const char *text;
 		} divergence;
+		struct {
+			const struct mmu_event *ev;
+		} mmu;
 	} u;
 };
 
@@ -125,7 +130,8 @@ typedef void (*sim_sink_fn)(void *ctx, const struct sim_event *ev);
  * then one mmuscope_walk_step line per entry read) separated by '\n', with no
  * newline after the last. Returns snprintf-style length (the length the whole
  * text needs; @buf holds a NUL-terminated prefix when @n is too small); events
- * with no trace line (none today) return 0.
+ * with no trace line (none today) return 0. SIM_EV_MMU is "[sN vM] " and
+ * mmu_event_format()'s line (its name is part of it).
  */
 int sim_event_format(const struct sim_event *ev, char *buf, size_t n);
 

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's KVM MMU glue: the VM's MMU state (struct mmu_vm) and one MMU per
+ * vCPU (struct mmu_vcpu), kept in step with the architectural registers the way
+ * arch/x86/kvm/x86.c does it (kvm_post_set_cr0, kvm_post_set_cr4, kvm_set_cr3,
+ * set_efer), roots reloaded before each guest access (vcpu_enter_guest ->
+ * kvm_mmu_reload), fast zaps (zap_all, memslot delete), the MMU's events as
+ * SIM_EV_MMU, and the MMU expectations (root_cache, role, stats, shadow_pages).
+ *
+ * Guest accesses are still answered by the architectural model (cpu/): the shadow
+ * page-fault path is a later milestone, so roots are loaded but never filled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/err.h"
+#include "sim/engine_priv.h"
+
+typedef unsigned long long ull;
+
+/* Host frames of guest memory start here, far above hmem's table pages. */
+#define SIM_GUEST_PFN_BASE (1ULL << 28)
+/* SMM (address space 1) memory that aliases nothing gets its own host range. */
+#define SIM_GUEST_PFN_AS1 (1ULL << 36)
+
+/*
+ * The scenario memslot now installed as (as, id) at @base: the latest
+ * memslot_add step before the current one, else the machine's own.
+ */
+static const struct scn_memslot *slot_desc(const struct sim *sim, u8 as, u16 id, u64 base)
+{
+	const struct scenario *s = sim->s;
+
+	for (u32 i = sim->cur + 1; i-- > 0;) {
+		const struct scn_step *st = i < s->nsteps ? &s->steps[i] : NULL;
+
+		if (st && st->op == SCN_OP_MEMSLOT_ADD && st->u.slot.as == as &&
+		    st->u.slot.id == id && st->u.slot.gpa == base)
+			return &st->u.slot;
+	}
+	for (unsigned i = 0; i < s->machine.nslots; i++) {
+		const struct scn_memslot *sl = &s->machine.slots[i];
+
+		if (sl->as == as && sl->id == id && sl->gpa == base)
+			return sl;
+	}
+	return NULL;
+}
+
+/*
+ * KVM's gfn -> pfn (__gfn_to_pfn_memslot through the memslot's userspace
+ * mapping), modelled deterministically: an alias is followed to the slot whose
+ * backing it shares, so an alias and its target give the same pfn; the pfn is
+ * SIM_GUEST_PFN_BASE + the target's guest frame (+ SIM_GUEST_PFN_AS1 for SMM
+ * memory). Read-only memslots map read-only.
+ */
+static bool sim_gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
+{
+	struct sim *sim = ctx;
+	struct gmem_slot_info info;
+	const struct scn_memslot *sl;
+	u64 gpa = gfn << PAGE_SHIFT;
+	u8 tas = as;
+
+	if (!gmem_slot_find(sim->mc->mem, as, gpa, &info))
+		return false;
+	*writable = !(info.flags & GMEM_SLOT_READONLY);
+	for (unsigned hops = 0; hops < 4; hops++) {
+		sl = slot_desc(sim, info.as, info.id, info.base);
+		if (!sl || !sl->alias)
+			break;
+		gpa = gpa - info.base + sl->alias_offset;
+		tas = sl->alias_as;
+		/* The target's base: find it among the target address space's slots. */
+		for (unsigned i = 0, n = gmem_slot_count(sim->mc->mem, tas); i < n; i++) {
+			struct gmem_slot_info t;
+
+			gmem_slot_get(sim->mc->mem, tas, i, &t);
+			if (t.id == sl->alias_id) {
+				gpa += t.base;
+				info = t;
+				break;
+			}
+		}
+	}
+	*pfn = SIM_GUEST_PFN_BASE + (gpa >> PAGE_SHIFT) + (tas ? SIM_GUEST_PFN_AS1 : 0);
+	return true;
+}
+
+/* The mmu_vm sink: every MMU event becomes a SIM_EV_MMU of the current step. */
+static void mmu_sink(void *ctx, const struct mmu_event *mev)
+{
+	struct sim *sim = ctx;
+	struct sim_event ev;
+
+	if (mev->kind == MMU_EV_ROOT_HIT || mev->kind == MMU_EV_ROOT_MISS) {
+		sim->obs.has_root_cache = true;
+		sim->obs.root_cache_hit = mev->kind == MMU_EV_ROOT_HIT;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_MMU;
+	ev.u.mmu.ev = mev;
+	sim_emit(sim, &ev);
+}
+
+int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *err)
+{
+	const struct scn_machine *m = &sim->s->machine;
+	const struct cpu_features *f = &mc->feat;
+	bool tdp = m->tdp != SCN_TDP_NONE;
+	u8 level = 4, forced = 0;
+	bool ad = true;
+	int r;
+
+	r = hmem_create(&mc->hmem, 0);
+	if (r) {
+		sim_err(sim, err, m->pos, "/machine", "host memory: %s", msc_strerror(r));
+		return r;
+	}
+	if (m->tdp == SCN_TDP_EPT) {
+		/* vmx_get_max_ept_level(), enable_ept_ad_bits. */
+		level = f->ept.walk5 ? 5 : 4;
+		ad = f->ept.ad;
+		spte_masks_init_ept(&mc->masks, f->ept.ad, f->ept.execonly, f->maxphyaddr);
+	} else {
+		spte_masks_init_legacy(&mc->masks, f->maxphyaddr);
+		if (m->tdp == SCN_TDP_NPT) {
+			/* svm_hardware_setup(): NPT uses the host's paging level. */
+			level = f->la57 ? 5 : 4;
+			forced = level;
+		}
+	}
+	r = mmu_vm_init(&mc->vm, mc->hmem, mc->mem, &mc->masks, sim_gfn_to_pfn, sim);
+	if (r) {
+		sim_err(sim, err, m->pos, "/machine", "MMU: %s", msc_strerror(r));
+		return r;
+	}
+	mc->has_vm = true;
+	mc->vm.tdp_enabled = tdp;
+	mc->vm.sink = mmu_sink;
+	mc->vm.sink_ctx = sim;
+	if (m->max_mmu_pages) {
+		/* KVM_SET_NR_MMU_PAGES */
+		r = mmu_vm_set_nr_mmu_pages(&mc->vm, m->max_mmu_pages);
+		if (r) {
+			sim_err(sim, err, m->pos, "/machine/max_mmu_pages",
+				"max_mmu_pages %llu refused: %s (at least %u)",
+				(ull)m->max_mmu_pages, msc_strerror(r), KVM_MIN_ALLOC_MMU_PAGES);
+			return MSC_EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < mc->nvcpus; i++) {
+		struct sim_vcpu *v = &mc->vcpu[i];
+
+		/* kvm_mmu_create(), then kvm_init_mmu() from kvm_vcpu_reset(). */
+		mmu_vcpu_init(&v->mmu, &mc->vm, tdp, level, forced, ad, f->maxphyaddr);
+		v->has_mmu = true;
+		mmu_init_context(&v->mmu, &v->cpu.r);
+	}
+	return 0;
+}
+
+void sim_mmu_destroy(struct sim_machine *mc)
+{
+	/* Teardown is no step: its frees and zaps are not reported. */
+	mc->vm.sink = NULL;
+	for (unsigned i = 0; i < SCN_MAX_VCPUS; i++)
+		if (mc->vcpu[i].has_mmu)
+			mmu_vcpu_destroy(&mc->vcpu[i].mmu);
+	if (mc->has_vm)
+		mmu_vm_destroy(&mc->vm);
+	hmem_destroy(mc->hmem);
+}
+
+/* kvm_get_pcid(): a pgd's PCID, 0 without CR4.PCIDE. */
+static u64 pgd_pcid(const struct cpu_regs *r, u64 pgd)
+{
+	return (r->cr4 & X86_CR4_PCIDE) ? pgd & X86_CR3_PCID_MASK : 0;
+}
+
+/* kvm_invalidate_pcid(), the shadow-paging part that frees prev_roots. */
+static void invalidate_pcid(struct sim_vcpu *v, u64 pcid)
+{
+	struct kvm_mmu *mmu = v->mmu.mmu;
+	unsigned mask = 0;
+
+	if (v->mmu.tdp_enabled)
+		return; /* TDP: KVM_REQ_TLB_FLUSH_GUEST only (the cpu/ TLB models it) */
+	/* "If PCID is disabled, there is no need to free prev_roots even if the
+	 * PCIDs for them are also 0": MOV to CR3 flushes everything then. */
+	if (!(v->cpu.r.cr4 & X86_CR4_PCIDE))
+		return;
+	for (unsigned i = 0; i < KVM_MMU_NUM_PREV_ROOTS; i++)
+		if (mmu->prev_roots[i].hpa != INVALID_PAGE &&
+		    pgd_pcid(&v->cpu.r, mmu->prev_roots[i].pgd) == pcid)
+			mask |= KVM_MMU_ROOT_PREVIOUS(i);
+	if (mask)
+		mmu_free_roots(&v->mmu, mmu, mask);
+}
+
+void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u64 old, u64 val)
+{
+	const struct cpu_regs *r = &v->cpu.r;
+	const u64 cr0_role = X86_CR0_PG | X86_CR0_WP;
+	const u64 cr4_role = X86_CR4_PSE | X86_CR4_PAE | X86_CR4_LA57 | X86_CR4_SMEP |
+			     X86_CR4_SMAP | X86_CR4_PKE;
+	const u64 efer_role = X86_EFER_LME | X86_EFER_NXE;
+	struct mmu_vcpu *mv = &v->mmu;
+	u64 now = sim_read_reg(r, reg);
+
+	(void)sim;
+	if (!v->has_mmu)
+		return;
+	switch (reg) {
+	case SCN_REG_CR0:
+		/* kvm_post_set_cr0() (>= v6.4): a WP-only change with PG=0 needs
+		 * nothing; with TDP it only re-inits the context (no unload). */
+		if ((now ^ old) == X86_CR0_WP) {
+			if (!(now & X86_CR0_PG))
+				return;
+			if (mv->tdp_enabled) {
+				mmu_init_context(mv, r);
+				return;
+			}
+		}
+		if ((now ^ old) & cr0_role)
+			mmu_reset_context(mv, r);
+		return;
+	case SCN_REG_CR4:
+		/* kvm_post_set_cr4() */
+		if ((now ^ old) & cr4_role)
+			mmu_reset_context(mv, r);
+		if (!mv->tdp_enabled && !(old & X86_CR4_PCIDE) && (now & X86_CR4_PCIDE))
+			mmu_unload(mv);
+		return;
+	case SCN_REG_EFER:
+		/* set_efer(): KVM_MMU_EFER_ROLE_BITS = LME | NX */
+		if ((now ^ old) & efer_role)
+			mmu_reset_context(mv, r);
+		return;
+	case SCN_REG_CR3:
+		/* kvm_set_cr3(): cr3 with NOFLUSH stripped (PCID bits kept, as the
+		 * pgd KVM hands kvm_mmu_new_pgd()); a changed value switches roots,
+		 * and without NOFLUSH the PCID is invalidated. */
+		if (now != old)
+			(void)mmu_new_pgd(mv, mv->mmu, now);
+		if (!((r->cr4 & X86_CR4_PCIDE) && (val & X86_CR3_NOFLUSH)))
+			invalidate_pcid(v, pgd_pcid(r, now));
+		return;
+	case SCN_REG_RFLAGS:
+	case SCN_REG_CPL:
+	case SCN_REG_PKRU:
+	case SCN_REG_CS_L:
+		return; /* not part of any MMU role */
+	}
+}
+
+/* KVM_REQ_MMU_FREE_OBSOLETE_ROOTS reaches every vCPU (kvm_make_all_cpus_request). */
+void sim_mmu_requests(struct sim_machine *mc)
+{
+	if (!mc->has_vm || !mc->vm.req_free_obsolete_roots)
+		return;
+	mc->vm.req_free_obsolete_roots = false;
+	for (unsigned i = 0; i < mc->nvcpus; i++)
+		mc->vcpu[i].req_free_obsolete_roots = true;
+}
+
+int sim_mmu_reload(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	struct sim_vcpu *v = &sim->mc->vcpu[st->vcpu];
+	struct mmu_vcpu *mv = &v->mmu;
+	char path[64];
+	u64 pgd;
+	int r;
+
+	if (!v->has_mmu)
+		return 0;
+	/* vcpu_enter_guest(): requests first ... */
+	sim_mmu_requests(sim->mc);
+	if (v->req_free_obsolete_roots) {
+		v->req_free_obsolete_roots = false;
+		mmu_free_obsolete_roots(mv);
+	}
+	/* ... then kvm_mmu_reload(): the guest's CR3 for shadow paging (the
+	 * get_guest_pgd of a direct root is never consulted). */
+	if (mv->mmu->root.hpa != INVALID_PAGE)
+		return 0;
+	pgd = mv->tdp_enabled ? 0 : v->cpu.r.cr3;
+	r = mmu_load(mv, pgd);
+	if (!r)
+		return 0;
+	snprintf(path, sizeof(path), "/steps/%u", (unsigned)sim->cur);
+	sim_err(sim, err, st->pos, path, "kvm_mmu_load() for pgd 0x%llx failed: %s", (ull)pgd,
+		msc_strerror(r));
+	return r == MSC_EOPNOTSUPP ? r : MSC_EINVAL;
+}
+
+void sim_mmu_zap_all_fast(struct sim *sim)
+{
+	if (sim->mc->has_vm)
+		mmu_zap_all_fast(&sim->mc->vm);
+	sim_mmu_requests(sim->mc);
+}
+
+void sim_mmu_memslot_changed(struct sim *sim, enum scn_op op)
+{
+	if (!sim->mc->has_vm)
+		return;
+	/* kvm_arch_flush_shadow_memslot() -> kvm_mmu_zap_all_fast() on delete. */
+	if (op == SCN_OP_MEMSLOT_DELETE)
+		mmu_zap_all_fast(&sim->mc->vm);
+	/* kvm_arch_commit_memory_region(): the default budget follows the slots. */
+	if (op != SCN_OP_MEMSLOT_FLAGS)
+		mmu_vm_memslots_changed(&sim->mc->vm);
+	sim_mmu_requests(sim->mc);
+}
+
+/* ---- expectations ---- */
+
+bool sim_mmu_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val)
+{
+	const struct sim_machine *mc = sim->mc;
+	const struct mmu_vm_stats *s = &mc->vm.stats;
+	const struct mmu_vcpu *v = &mc->vcpu[vcpu].mmu;
+	const struct {
+		const char *name;
+		u64 val;
+	} tab[] = {
+		/* kvm_vm_stats_desc */
+		{"mmu_shadow_zapped", s->mmu_shadow_zapped},
+		{"mmu_pte_write", s->mmu_pte_write},
+		{"mmu_pde_zapped", s->mmu_pde_zapped},
+		{"mmu_flooded", s->mmu_flooded},
+		{"mmu_recycled", s->mmu_recycled},
+		{"mmu_cache_miss", s->mmu_cache_miss},
+		{"mmu_unsync", s->mmu_unsync},
+		{"pages_4k", s->pages_4k},
+		{"pages_2m", s->pages_2m},
+		{"pages_1g", s->pages_1g},
+		{"nx_lpage_splits", s->nx_lpage_splits},
+		{"max_mmu_rmap_size", s->max_mmu_rmap_size},
+		{"max_mmu_page_hash_collisions", s->max_mmu_page_hash_collisions},
+		{"remote_tlb_flush", s->remote_tlb_flush},
+		{"remote_tlb_flush_requests", s->remote_tlb_flush_requests},
+		/* kvm_vcpu_stats_desc */
+		{"pf_taken", v->pf_taken},
+		{"pf_fixed", v->pf_fixed},
+		{"pf_emulate", v->pf_emulate},
+		{"pf_spurious", v->pf_spurious},
+		{"pf_fast", v->pf_fast},
+		{"pf_mmio_spte_created", v->pf_mmio_spte_created},
+		{"pf_guest", v->pf_guest},
+		{"tlb_flush", v->tlb_flush},
+		{"invlpg", v->invlpg},
+		/* mmuscope's own: the prev_roots cache of this vCPU */
+		{"root_cache_hits", v->root_stats.hits},
+		{"root_cache_misses", v->root_stats.misses},
+		{"root_cache_evictions", v->root_stats.evictions},
+	};
+
+	if (!name || !mc->has_vm)
+		return false;
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(tab); i++) {
+		if (!strcmp(name, tab[i].name)) {
+			*val = tab[i].val;
+			return true;
+		}
+	}
+	return false;
+}
+
+u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word)
+{
+	const struct mlist *h = &sim->mc->vm.active_mmu_pages;
+	u64 n = 0;
+
+	if (!sim->mc->has_vm)
+		return 0;
+	for (const struct mlist *p = h->next; p != h; p = p->next) {
+		const struct kvm_mmu_page *sp = mlist_entry(p, struct kvm_mmu_page, link);
+
+		if (!sp->role.invalid && sp->role.word == role_word)
+			n++;
+	}
+	return n;
+}
