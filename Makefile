@@ -32,10 +32,11 @@ test-asan: build-asan
 test: test-plain test-asan
 	@tools/test-summary.sh $(BUILD)/junit.xml $(ASAN_BUILD)/junit.xml
 
-# The demo's short tour of the scenario library: these teaching scenarios when they
-# exist, else the first three of scenarios/teaching/.
-DEMO_SCENARIOS ?= $(or $(wildcard $(addprefix scenarios/teaching/,\
-	04-paging-4level.json 09-smap.json 14-stale-tlb.json)),\
+# The demo's short tour of the scenario library: three teaching scenarios and KVM's
+# root cache (when they exist; else the first three of scenarios/teaching/).
+DEMO_SCENARIOS ?= $(or $(wildcard $(addprefix scenarios/,\
+	teaching/04-paging-4level.json teaching/09-smap.json teaching/14-stale-tlb.json \
+	mmu/01-cr3-root-cache.json)),\
 	$(wordlist 1,3,$(sort $(wildcard scenarios/teaching/*.json))))
 
 demo: build
