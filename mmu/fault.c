@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-fault path (arch/x86/kvm/mmu/mmu.c, paging_tmpl.h): kvm_mmu_page_fault(),
+ * kvm_mmu_do_page_fault(), the shadow handler FNAME(page_fault)/FNAME(fetch) and
+ * the direct handler direct_page_fault()/direct_map(). The guest walk is cpu/'s
+ * walker over guest memory (a real walk: it sets the guest's A/D bits as
+ * FNAME(update_accessed_dirty_bits) does).
+ */
+#include "mmu/fault.h"
+
+#include <string.h>
+
+#include "cpu/err.h"
+#include "cpu/mem.h"
+
+#define FAULT_LEVEL_4K 1 /* PG_LEVEL_4K */
+#define GPTE_P BIT_ULL(0)
+#define GPTE_W BIT_ULL(1)
+#define GPTE_U BIT_ULL(2)
+#define GPTE_D BIT_ULL(6)
+#define GPTE_NX BIT_ULL(63)
+#define MAX_LEVELS 5
+
+/* The fault as KVM describes it (struct kvm_page_fault, the parts modelled). */
+struct page_fault {
+	u64 addr;
+	u64 error_code;
+	bool exec, write, present, rsvd, user;
+	u8 as; /* the vCPU's address space (kvm_vcpu_memslots()) */
+	u8 goal_level; /* always 4K: no host huge pages */
+	gfn_t gfn;
+	hfn_t pfn;
+	bool map_writable;
+};
+
+/* The parts of struct guest_walker FNAME(fetch) uses, from the walker's steps. */
+struct guest_walker {
+	u8 level; /* the leaf's level */
+	gfn_t table_gfn[MAX_LEVELS]; /* [L - 1]: the table holding the level-L gpte */
+	unsigned pt_access[MAX_LEVELS]; /* [L - 1]: rights of the gptes above level L */
+	unsigned pte_access; /* rights of the whole walk, leaf included */
+	gfn_t gfn;
+};
+
+/* An iterator over the shadow tables (struct kvm_shadow_walk_iterator). */
+struct shadow_walk_iterator {
+	u64 addr;
+	hpa_t shadow_addr;
+	int level;
+	u64 sptep;
+};
+
+/* gfn_round_for_level(): the first gfn of the level-@level page holding @gfn. */
+static gfn_t gfn_round_for_level(gfn_t gfn, int level)
+{
+	return gfn & ~((1ULL << (9 * (level - 1))) - 1);
+}
+
+/* shadow_walk_init_using_root(): a PAE root starts at pae_root[addr bits 31:30]. */
+static void shadow_walk_init(struct shadow_walk_iterator *it, const struct mmu_vcpu *v, u64 addr)
+{
+	const struct kvm_mmu *mmu = v->mmu;
+
+	it->addr = addr;
+	it->shadow_addr = mmu->root.hpa;
+	it->level = (int)mmu->root_role.level;
+	it->sptep = 0;
+	if (it->level == PT32E_ROOT_LEVEL) {
+		const u64 *pae_root = mmu->pae_root ? hmem_ptr(v->vm->hmem, mmu->pae_root) : NULL;
+
+		it->shadow_addr = pae_root ? pae_root[(addr >> 30) & 3] & SPTE_BASE_ADDR_MASK : 0;
+		--it->level;
+		if (!it->shadow_addr)
+			it->level = 0;
+	}
+}
+
+/* shadow_walk_okay(): the SPTE for addr at the current level. */
+static bool shadow_walk_okay(struct shadow_walk_iterator *it)
+{
+	unsigned shift = PAGE_SHIFT + 9 * (unsigned)(it->level - 1);
+
+	if (it->level < FAULT_LEVEL_4K)
+		return false;
+	it->sptep = it->shadow_addr + 8 * ((it->addr >> shift) & 511);
+	return true;
+}
+
+/* __shadow_walk_next(): follow a non-leaf SPTE down a level. */
+static void shadow_walk_next(struct shadow_walk_iterator *it, const struct mmu_vm *vm)
+{
+	const u64 *p = mmu_sptep_ptr(vm, it->sptep);
+	u64 spte = p ? *p : 0;
+
+	if (!is_shadow_present_pte(spte) || is_last_spte(spte, (unsigned)it->level)) {
+		it->level = 0;
+		return;
+	}
+	it->shadow_addr = spte & SPTE_BASE_ADDR_MASK;
+	--it->level;
+}
+
+/* clear_sp_write_flooding_count(): the SP holding @sptep is in use. */
+static void clear_sp_write_flooding_count(const struct mmu_vm *vm, u64 sptep)
+{
+	struct kvm_mmu_page *sp = mmu_sptep_to_sp(vm, sptep);
+
+	if (sp)
+		sp->write_flooding_count = 0;
+}
+
+/* shadow_page_table_clear_flood(): every SP on addr's shadow path is in use. */
+static void shadow_page_table_clear_flood(const struct mmu_vcpu *v, u64 addr)
+{
+	struct shadow_walk_iterator it;
+
+	for (shadow_walk_init(&it, v, addr); shadow_walk_okay(&it); shadow_walk_next(&it, v->vm))
+		clear_sp_write_flooding_count(v->vm, it.sptep);
+}
+
+/*
+ * kvm_mmu_get_child_sp(): NULL with *exists when @sptep already points at a child
+ * table (KVM's -EEXIST); NULL without it when hmem is exhausted.
+ */
+static struct kvm_mmu_page *mmu_get_child_sp(struct mmu_vm *vm, u64 sptep, gfn_t gfn, bool direct,
+					     unsigned access, bool *exists)
+{
+	const u64 *p = mmu_sptep_ptr(vm, sptep);
+
+	*exists = p && is_shadow_present_pte(*p) && !is_large_pte(*p);
+	if (*exists || !p)
+		return NULL;
+	return mmu_get_shadow_page(vm, gfn, mmu_child_role(vm, sptep, direct, access));
+}
+
+/* Get or link the child of @sptep; 0, or MSC_ENOSPC / MSC_EIO. */
+static int link_child(struct mmu_vm *vm, u64 sptep, gfn_t gfn, bool direct, unsigned access,
+		      bool sync_children)
+{
+	struct kvm_mmu_page *sp;
+	bool exists;
+
+	sp = mmu_get_child_sp(vm, sptep, gfn, direct, access, &exists);
+	if (exists)
+		return 0;
+	if (!sp)
+		return mmu_sptep_ptr(vm, sptep) ? MSC_ENOSPC : MSC_EIO;
+	/* FNAME(fetch): sync before linking, the guest need not flush for a
+	 * non-present -> present gpte change. */
+	if (sync_children && sp->unsync_children)
+		(void)mmu_sync_children(vm, sp, false);
+	mmu_link_shadow_page(vm, sptep, sp); /* link_shadow_page() */
+	return 0;
+}
+
+/* trace_kvm_mmu_spte_requested(): pfn | the gfn's offset in the goal page (4K: none). */
+static void emit_spte_requested(const struct mmu_vm *vm, const struct page_fault *pf)
+{
+	struct mmu_event ev = {.kind = MMU_EV_SPTE_REQUESTED};
+
+	ev.u.requested.gfn = pf->gfn;
+	ev.u.requested.pfn = pf->pfn;
+	ev.u.requested.level = pf->goal_level;
+	mmu_emit(vm, &ev);
+}
+
+/* page_fault_handle_page_track(): a present write fault on a write-tracked gfn. */
+static bool page_fault_handle_page_track(const struct mmu_vm *vm, const struct page_fault *pf)
+{
+	if (pf->rsvd || !pf->present || !pf->write)
+		return false;
+	return mmu_gfn_is_write_tracked(vm, pf->as, pf->gfn);
+}
+
+/*
+ * kvm_faultin_pfn(): gfn -> pfn through the memslots. RET_PF_CONTINUE, or
+ * RET_PF_EMULATE for a gfn outside every memslot (kvm_handle_noslot_fault(): MMIO,
+ * not modelled) and for a write to a read-only page (KVM_PFN_ERR_RO_FAULT).
+ */
+static int kvm_faultin_pfn(const struct mmu_vm *vm, struct page_fault *pf,
+			   struct mmu_fault_out *out)
+{
+	bool writable = false;
+
+	if (!vm->gfn_to_pfn || !vm->gfn_to_pfn(vm->ctx, pf->as, pf->gfn, &pf->pfn, &writable)) {
+		out->mmio = true;
+		return RET_PF_EMULATE;
+	}
+	pf->map_writable = writable;
+	if (pf->write && !writable)
+		return RET_PF_EMULATE;
+	return RET_PF_CONTINUE;
+}
+
+/* is_page_fault_stale(): an obsolete root, or a special root with a pending free. */
+static bool is_page_fault_stale(const struct mmu_vcpu *v)
+{
+	struct kvm_mmu_page *sp = mmu_root_to_sp(v->vm, v->mmu->root.hpa);
+
+	if (sp && mmu_is_obsolete_sp(v->vm, sp))
+		return true;
+	return !sp && v->vm->req_free_obsolete_roots;
+}
+
+/* The leaf: mmu_set_spte() at @sptep, remembered in @out. */
+static int install_leaf(struct mmu_vm *vm, const struct page_fault *pf, u64 sptep,
+			unsigned pte_access, gfn_t base_gfn, struct mmu_fault_out *out)
+{
+	out->sptep = sptep;
+	out->pfn = pf->pfn;
+	out->pte_access = pte_access;
+	return mmu_set_spte(vm, sptep, pte_access, pf->write, FAULT_LEVEL_4K, base_gfn, pf->pfn,
+			    false, pf->map_writable);
+}
+
+/* direct_map(): direct SPs (ACC_ALL) from the root down to 4K, then the leaf. */
+static int direct_map(struct mmu_vcpu *v, const struct page_fault *pf, struct mmu_fault_out *out)
+{
+	struct mmu_vm *vm = v->vm;
+	struct shadow_walk_iterator it;
+	gfn_t base_gfn = pf->gfn;
+	int r;
+
+	emit_spte_requested(vm, pf);
+	for (shadow_walk_init(&it, v, pf->addr); shadow_walk_okay(&it); shadow_walk_next(&it, vm)) {
+		base_gfn = gfn_round_for_level(pf->gfn, it.level);
+		if (it.level == pf->goal_level)
+			break;
+		r = link_child(vm, it.sptep, base_gfn, true, ACC_ALL, false);
+		if (r)
+			return r;
+	}
+	if (it.level != pf->goal_level)
+		return RET_PF_RETRY; /* WARN_ON_ONCE(it.level != fault->goal_level) */
+	return install_leaf(vm, pf, it.sptep, ACC_ALL, base_gfn, out);
+}
+
+/* direct_page_fault() (nonpaging_page_fault() and kvm_tdp_page_fault() without the TDP MMU). */
+static int direct_page_fault(struct mmu_vcpu *v, struct page_fault *pf, struct mmu_fault_out *out)
+{
+	int r;
+
+	if (mmu_is_dummy_root(v, v->mmu->root.hpa))
+		return RET_PF_RETRY;
+	pf->gfn = pf->addr >> PAGE_SHIFT;
+	out->gfn = pf->gfn;
+	if (page_fault_handle_page_track(v->vm, pf)) {
+		out->write_tracked = true;
+		return RET_PF_EMULATE;
+	}
+	/* fast_page_fault() is not modelled: every fault takes mmu_lock. */
+	r = kvm_faultin_pfn(v->vm, pf, out);
+	if (r != RET_PF_CONTINUE)
+		return r;
+	if (is_page_fault_stale(v))
+		return RET_PF_RETRY;
+	r = mmu_make_pages_available(v->vm);
+	if (r)
+		return r;
+	return direct_map(v, pf, out);
+}
+
+/* FNAME(gpte_access) of a legacy gpte: W, U, and exec = !NX (4-byte gptes have no NX). */
+static unsigned gpte_access(u64 gpte)
+{
+	unsigned acc = 0;
+
+	if (gpte & GPTE_W)
+		acc |= ACC_WRITE;
+	if (gpte & GPTE_U)
+		acc |= ACC_USER;
+	if (!(gpte & GPTE_NX))
+		acc |= ACC_EXEC;
+	return acc;
+}
+
+/*
+ * The guest_walker FNAME(walk_addr_generic) leaves, from the walker's steps: the
+ * table gfn of each level, the rights accumulated above each level (a PAE PDPTE
+ * has no rights: KVM's walk starts below it with ACC_ALL), the walk's rights and
+ * FNAME(protect_clean_gpte) (no W for a non-write access to a clean leaf).
+ */
+static void guest_walker_from_result(struct guest_walker *gw, const struct walk_result *res,
+				     bool write)
+{
+	unsigned acc = ACC_ALL;
+	u64 leaf = 0;
+	u32 i;
+
+	memset(gw, 0, sizeof(*gw));
+	for (i = 0; i < res->nsteps && i < WALK_MAX_STEPS; i++) {
+		const struct walk_step *s = &res->steps[i];
+
+		if (s->stage != 0 || s->level < 1 || s->level > MAX_LEVELS)
+			continue;
+		gw->table_gfn[s->level - 1] = s->table >> PAGE_SHIFT;
+		gw->pt_access[s->level - 1] = acc;
+		if (s->flags & WALK_STEP_PDPTR)
+			continue;
+		acc &= gpte_access(s->pte);
+		leaf = s->pte;
+	}
+	if (!write && !(leaf & GPTE_D))
+		acc &= ~ACC_WRITE;
+	gw->level = res->level;
+	gw->pte_access = acc;
+	gw->gfn = res->gpa >> PAGE_SHIFT;
+}
+
+/*
+ * FNAME(fetch): indirect SPs for each guest level above the leaf (gfn = the guest
+ * table, access = the rights above it), direct SPs below a guest huge page, the
+ * leaf at 4K. Not modelled: the gpte_changed re-validations (nothing runs
+ * concurrently), host huge pages and FNAME(pte_prefetch).
+ */
+static int fetch(struct mmu_vcpu *v, struct page_fault *pf, const struct guest_walker *gw,
+		 struct mmu_fault_out *out)
+{
+	struct mmu_vm *vm = v->vm;
+	struct shadow_walk_iterator it;
+	unsigned direct_access = gw->pte_access;
+	gfn_t base_gfn = pf->gfn;
+	int r;
+
+	if (mmu_is_dummy_root(v, v->mmu->root.hpa))
+		return RET_PF_RETRY;
+	for (shadow_walk_init(&it, v, pf->addr); shadow_walk_okay(&it); shadow_walk_next(&it, vm)) {
+		clear_sp_write_flooding_count(vm, it.sptep);
+		if (it.level == gw->level)
+			break;
+		r = link_child(vm, it.sptep, gw->table_gfn[it.level - 2], false,
+			       gw->pt_access[it.level - 2], true);
+		if (r)
+			return r;
+	}
+	/* kvm_mmu_hugepage_adjust(): no host huge pages, goal_level stays 4K. */
+	emit_spte_requested(vm, pf);
+	for (; shadow_walk_okay(&it); shadow_walk_next(&it, vm)) {
+		base_gfn = gfn_round_for_level(pf->gfn, it.level);
+		if (it.level == pf->goal_level)
+			break;
+		r = link_child(vm, it.sptep, base_gfn, true, direct_access, false);
+		if (r)
+			return r;
+	}
+	if (it.level != pf->goal_level)
+		return RET_PF_RETRY;
+	return install_leaf(vm, pf, it.sptep, gw->pte_access, base_gfn, out);
+}
+
+/* FNAME(page_fault): walk the guest tables, then FNAME(fetch). */
+static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
+			     const struct cpu_features *f, struct page_fault *pf,
+			     struct mmu_fault_out *out)
+{
+	const struct kvm_mmu *mmu = v->mmu;
+	struct walk_gmem_ctx gctx = {.m = v->vm->gmem, .as = pf->as};
+	struct walk_cfg cfg;
+	struct walk_ctx wctx = {.g = &cfg, .n = NULL};
+	struct walk_req req = {.addr = pf->addr};
+	struct guest_walker gw;
+	int ret;
+
+	walk_cfg_from_regs(&cfg, r, f);
+	walk_mem_gmem(&wctx.mem, &gctx);
+	req.acc = pf->exec ? WALK_ACC_FETCH : pf->write ? WALK_ACC_WRITE : WALK_ACC_READ;
+	req.cpl = pf->user ? 3 : 0;
+	req.ac = (r->rflags & X86_RFLAGS_AC) != 0;
+	/* FNAME(walk_addr)(error_code & ~PFERR_RSVD_MASK): a real walk, A/D set. */
+	out->walked = true;
+	if (!walk_translate(&wctx, &req, &out->walk)) {
+		if (out->walk.fault.kind == WALK_FAULT_PF) {
+			/* kvm_inject_emulated_page_fault() (not for a prefetch). */
+			out->inject = true;
+			out->inject_error_code = out->walk.fault.error_code;
+			out->inject_cr2 = out->walk.fault.cr2;
+			v->pf_guest++;
+		}
+		return RET_PF_RETRY;
+	}
+	guest_walker_from_result(&gw, &out->walk, pf->write);
+	pf->gfn = gw.gfn;
+	out->gfn = gw.gfn;
+	if (page_fault_handle_page_track(v->vm, pf)) {
+		shadow_page_table_clear_flood(v, pf->addr);
+		out->write_tracked = true;
+		return RET_PF_EMULATE;
+	}
+	/* FNAME(is_self_change_mapping) only lowers max_level, already 4K here. */
+	ret = kvm_faultin_pfn(v->vm, pf, out);
+	if (ret != RET_PF_CONTINUE)
+		return ret;
+	/* Emulating CR0.WP=0: a supervisor write to a read-only gpte gets a writable,
+	 * supervisor-only SPTE (and no exec under SMEP). */
+	if (pf->write && !(gw.pte_access & ACC_WRITE) && !mmu->cpu_role.base.cr0_wp && !pf->user) {
+		gw.pte_access |= ACC_WRITE;
+		gw.pte_access &= ~ACC_USER;
+		if (mmu->cpu_role.ext.cr4_smep)
+			gw.pte_access &= ~ACC_EXEC;
+	}
+	if (is_page_fault_stale(v))
+		return RET_PF_RETRY;
+	ret = mmu_make_pages_available(v->vm);
+	if (ret)
+		return ret;
+	return fetch(v, pf, &gw, out);
+}
+
+/* kvm_mmu_do_page_fault(): build the fault, call mmu->page_fault, account it. */
+static int kvm_mmu_do_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
+				 const struct cpu_features *f, u64 addr, u64 error_code,
+				 struct mmu_fault_out *out)
+{
+	struct page_fault pf = {
+		.addr = addr,
+		.error_code = error_code,
+		.exec = (error_code & PFERR_FETCH) != 0,
+		.write = (error_code & PFERR_W) != 0,
+		.present = (error_code & PFERR_P) != 0,
+		.rsvd = (error_code & PFERR_RSVD) != 0,
+		.user = (error_code & PFERR_U) != 0,
+		.as = (u8)v->mmu->root_role.smm,
+		.goal_level = FAULT_LEVEL_4K,
+	};
+	int ret;
+
+	v->pf_taken++;
+	if (v->mmu->root_role.direct)
+		ret = direct_page_fault(v, &pf, out);
+	else
+		ret = shadow_page_fault(v, r, f, &pf, out);
+	if (ret == RET_PF_FIXED)
+		v->pf_fixed++;
+	else if (ret == RET_PF_EMULATE)
+		v->pf_emulate++;
+	else if (ret == RET_PF_SPURIOUS)
+		v->pf_spurious++;
+	return ret;
+}
+
+/* kvm_mmu_page_fault() */
+int mmu_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r, const struct cpu_features *f,
+		   u64 addr, u64 error_code, struct mmu_fault_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (v->mmu->root.hpa == INVALID_PAGE) {
+		out->ret = RET_PF_RETRY; /* WARN_ON_ONCE(!VALID_PAGE(root.hpa)) */
+		return out->ret;
+	}
+	if (error_code & PFERR_RSVD) {
+		/* handle_mmio_page_fault(): MMIO SPTEs are not modelled. */
+		out->mmio = true;
+		out->ret = RET_PF_EMULATE;
+		return out->ret;
+	}
+	out->ret = kvm_mmu_do_page_fault(v, r, f, addr, error_code, out);
+	return out->ret;
+}
