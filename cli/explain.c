@@ -605,6 +605,8 @@ static void explain_sink(void *ctx, const struct sim_event *ev)
 	case SIM_EV_DIVERGENCE:
 		print_wrapped("  divergence: ", ev->u.divergence.text);
 		break;
+	case SIM_EV_VMEXIT:
+		break; /* the MMU's own events tell the fault */
 	case SIM_EV_MMU:
 		ev_mmu(ev);
 		break;

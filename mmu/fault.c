@@ -365,7 +365,9 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 	walk_mem_gmem(&wctx.mem, &gctx);
 	req.acc = pf->exec ? WALK_ACC_FETCH : pf->write ? WALK_ACC_WRITE : WALK_ACC_READ;
 	req.cpl = pf->user ? 3 : 0;
-	req.ac = (r->rflags & X86_RFLAGS_AC) != 0;
+	/* permission_fault(): EFLAGS.AC lifts SMAP only when the vCPU's CPL is below
+	 * 3; an implicit supervisor access at CPL 3 (no U in the error code) keeps it. */
+	req.ac = (r->rflags & X86_RFLAGS_AC) != 0 && r->cpl < 3;
 	/* FNAME(walk_addr)(error_code & ~PFERR_RSVD_MASK): a real walk, A/D set. */
 	out->walked = true;
 	if (!walk_translate(&wctx, &req, &out->walk)) {

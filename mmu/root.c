@@ -602,6 +602,10 @@ static void read_pdptrs(struct mmu_vcpu *v, u64 pgd)
 	u8 as = (u8)mmu->root_role.smm;
 	unsigned i;
 
+	if (v->pdptr_regs) {
+		memcpy(mmu->pdptrs, v->pdptr_regs, sizeof(mmu->pdptrs));
+		return;
+	}
 	for (i = 0; i < 4; i++) {
 		if (gmem_read64(v->vm->gmem, as, (pgd & PAE_CR3_PDPT_MASK) + 8 * i,
 				&mmu->pdptrs[i]))

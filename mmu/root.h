@@ -64,6 +64,9 @@ struct mmu_vcpu {
 	 * outside the memslots: one zeroed hmem page, allocated on first use; 0 = none. */
 	hpa_t dummy_root;
 	struct mmu_root_stats root_stats;
+	/* kvm_pdptr_read(): the guest's PDPTE registers as load_pdptrs() cached them
+	 * (VCPU_EXREG_PDPTR), for the PAE roots; NULL reads the PDPT from memory. */
+	const u64 *pdptr_regs;
 	/* vCPU stats under KVM's names (kvm_vcpu_stats_desc). */
 	u64 pf_taken, pf_fixed, pf_emulate, pf_spurious, pf_fast, pf_mmio_spte_created, pf_guest;
 	u64 tlb_flush, invlpg;

@@ -378,7 +378,6 @@ static const struct {
 	{SCN_EX_RET, "ret"},
 	{SCN_EX_RANGE, "remaining"},
 	{SCN_EX_SPTE, "spte"},
-	{SCN_EX_DIVERGENCE, "divergence"},
 };
 
 /* Refuse a step this build cannot run, before any of it runs. */

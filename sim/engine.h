@@ -61,6 +61,7 @@ struct sim_counters {
 	u64 accesses, walks, walk_refs, tlb_hits, tlb_fills, tlb_flushes;
 	u64 faults_pf, faults_gp, faults_ept, faults_npf;
 	u64 reg_writes, reg_refused, pt_writes, mem_writes, mem_reads;
+	u64 vmexits, divergences; /* the hardware loop (shadow paging) */
 };
 
 struct sim_vcpu_snapshot {

@@ -310,6 +310,11 @@ void sim_check_expect(struct sim *sim, const struct scn_step *st)
 	char w[32];
 
 	check_fault(sim, st);
+	/* divergence: true = the step must diverge; absent or false = it must not. */
+	if ((e->has & SCN_EX_DIVERGENCE) && e->divergence && !o->diverged)
+		fail(sim, where(st, e->pos), "divergence", "true", "none");
+	else if (o->diverged && !((e->has & SCN_EX_DIVERGENCE) && e->divergence))
+		fail(sim, where(st, e->pos), "divergence", "none", "%.90s", sim->div_text);
 	if (e->has & SCN_EX_ERROR_CODE)
 		check_u64(sim, st, "error_code", e->error_code, o->has_error_code, o->error_code);
 	if (e->has & SCN_EX_CR2)

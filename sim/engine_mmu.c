@@ -7,8 +7,11 @@
  * kvm_mmu_reload), fast zaps (zap_all, memslot delete), the MMU's events as
  * SIM_EV_MMU, and the MMU expectations (root_cache, role, stats, shadow_pages).
  *
- * Guest accesses are still answered by the architectural model (cpu/): the shadow
- * page-fault path is a later milestone, so roots are loaded but never filled.
+ * On shadow-paging machines (machine.tdp "none") guest accesses run through KVM's
+ * shadow tables (sim/engine_ops.c, the hardware loop): faults enter
+ * mmu_page_fault(), and writes to shadowed guest page tables reach
+ * sim_mmu_track_write() (kvm_mmu_track_write). TDP machines load roots but never
+ * fill them yet.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +91,34 @@ static bool sim_gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writab
 	return true;
 }
 
+/*
+ * The inverse of sim_gfn_to_pfn() for the hardware loop: the guest frame a host
+ * frame of guest memory stands for. Aliases make gfn -> pfn many-to-one, so a
+ * gfn in @hints (the gfns the architecture names) that maps to @pfn is preferred;
+ * otherwise the frame's own (target) gfn. False for a frame that is not guest
+ * memory (a table page, or nothing).
+ */
+bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsigned nhints,
+		    gfn_t *gfn)
+{
+	hfn_t p;
+	bool w;
+
+	for (unsigned i = 0; i < nhints; i++) {
+		if (sim_gfn_to_pfn(sim, as, hints[i], &p, &w) && p == pfn) {
+			*gfn = hints[i];
+			return true;
+		}
+	}
+	if (pfn < SIM_GUEST_PFN_BASE)
+		return false;
+	pfn -= SIM_GUEST_PFN_BASE;
+	if (pfn >= SIM_GUEST_PFN_AS1)
+		pfn -= SIM_GUEST_PFN_AS1;
+	*gfn = pfn;
+	return true;
+}
+
 /* The mmu_vm sink: every MMU event becomes a SIM_EV_MMU of the current step. */
 static void mmu_sink(void *ctx, const struct mmu_event *mev)
 {
@@ -156,6 +187,7 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 		/* kvm_mmu_create(), then kvm_init_mmu() from kvm_vcpu_reset(). */
 		mmu_vcpu_init(&v->mmu, &mc->vm, tdp, level, forced, ad, f->maxphyaddr);
 		v->has_mmu = true;
+		v->mmu.pdptr_regs = v->cpu.r.pdpte;
 		mmu_init_context(&v->mmu, &v->cpu.r);
 	}
 	return 0;
@@ -199,6 +231,24 @@ static void invalidate_pcid(struct sim_vcpu *v, u64 pcid)
 		mmu_free_roots(&v->mmu, mmu, mask);
 }
 
+/*
+ * load_pdptrs(): a PAE-paging guest's PDPTEs are read again on MOV to CR3 and on
+ * CR4 writes of X86_CR4_PDPTR_BITS; with shadow paging, changed PDPTEs free the
+ * current root ("Shadow page roots need to be reconstructed instead").
+ */
+static void load_pdptrs(struct sim_vcpu *v)
+{
+	const struct cpu_regs *r = &v->cpu.r;
+	struct kvm_mmu *mmu = v->mmu.mmu;
+
+	if (v->mmu.tdp_enabled || !(r->cr0 & X86_CR0_PG) || !(r->cr4 & X86_CR4_PAE) ||
+	    (r->efer & X86_EFER_LMA) || mmu->root.hpa == INVALID_PAGE)
+		return;
+	/* cpu/ loaded the PDPTE registers on the write. */
+	if (memcmp(r->pdpte, mmu->pdptrs, sizeof(mmu->pdptrs)))
+		mmu_free_roots(&v->mmu, mmu, KVM_MMU_ROOT_CURRENT);
+}
+
 void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u64 old, u64 val)
 {
 	const struct cpu_regs *r = &v->cpu.r;
@@ -233,6 +283,8 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 			mmu_reset_context(mv, r);
 		if (!mv->tdp_enabled && !(old & X86_CR4_PCIDE) && (now & X86_CR4_PCIDE))
 			mmu_unload(mv);
+		if ((now ^ old) & (X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_SMEP))
+			load_pdptrs(v);
 		return;
 	case SCN_REG_EFER:
 		/* set_efer(): KVM_MMU_EFER_ROLE_BITS = LME | NX */
@@ -243,6 +295,7 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 		/* kvm_set_cr3(): cr3 with NOFLUSH stripped (PCID bits kept, as the
 		 * pgd KVM hands kvm_mmu_new_pgd()); a changed value switches roots,
 		 * and without NOFLUSH the PCID is invalidated. */
+		load_pdptrs(v);
 		if (now != old)
 			(void)mmu_new_pgd(mv, mv->mmu, now);
 		if (!((r->cr4 & X86_CR4_PCIDE) && (val & X86_CR3_NOFLUSH)))
@@ -314,6 +367,92 @@ void sim_mmu_memslot_changed(struct sim *sim, enum scn_op op)
 	if (op != SCN_OP_MEMSLOT_FLAGS)
 		mmu_vm_memslots_changed(&sim->mc->vm);
 	sim_mmu_requests(sim->mc);
+}
+
+/*
+ * get_written_sptes(): the SPTEs of @sp that shadow the guest entry at @offset
+ * in its page; 0 when the write falls in another quadrant of a 4-byte table.
+ */
+static unsigned written_sptes(const struct kvm_mmu_page *sp, unsigned offset, unsigned *first)
+{
+	unsigned page_offset = offset, n = 1, quadrant;
+
+	if (sp->role.has_4_byte_gpte) {
+		page_offset <<= 1; /* 32 -> 64 */
+		/* A 32-bit PDE maps 4 MiB, the shadow PDEs 2 MiB: zap two. */
+		if (sp->role.level == 2) {
+			page_offset &= ~7u;
+			page_offset <<= 1;
+			n = 2;
+		}
+		quadrant = page_offset >> PAGE_SHIFT;
+		page_offset &= PAGE_SIZE - 1;
+		if (quadrant != sp->role.quadrant)
+			return 0;
+	}
+	*first = page_offset / 8;
+	return n;
+}
+
+/*
+ * kvm_mmu_track_write() -> kvm_mmu_pte_write(): a write of @size bytes at @gpa
+ * lands on a guest page table KVM shadows: the SPTEs shadowing the written
+ * entry are zapped (a misaligned write zaps the whole shadow page, as
+ * detect_write_misaligned()). KVM sees only the guest writes its
+ * write-protection traps; the model treats every write (host writes, and writes
+ * to unsync pages) the same way, so shadow tables never go stale behind the
+ * guest's back -- a later milestone models write-protection faithfully.
+ */
+void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size)
+{
+	struct mmu_vm *vm = &sim->mc->vm;
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	const struct mlist *h;
+	struct mlist invalid;
+	bool counted = false;
+
+	if (!sim->mc->has_vm || vm->tdp_enabled)
+		return;
+	mlist_init(&invalid);
+	h = &vm->mmu_page_hash[mmu_page_hashfn(gfn)];
+	for (const struct mlist *p = h->next, *nx; p != h; p = nx) {
+		struct kvm_mmu_page *sp = mlist_entry(p, struct kvm_mmu_page, hash_link);
+		unsigned pte_size, first, n;
+
+		nx = p->next;
+		if (sp->gfn != gfn || sp->role.direct || sp->role.invalid || sp->role.smm != as)
+			continue;
+		if (!counted) {
+			vm->stats.mmu_pte_write++;
+			counted = true;
+		}
+		pte_size = sp->role.has_4_byte_gpte ? 4 : 8;
+		if ((gpa & (pte_size - 1)) + size > pte_size) {
+			/* detect_write_misaligned() */
+			vm->stats.mmu_flooded++;
+			mmu_prepare_zap_page(vm, sp, &invalid, NULL);
+			continue;
+		}
+		n = written_sptes(sp, (unsigned)(gpa & (PAGE_SIZE - 1)), &first);
+		for (unsigned i = 0; i < n; i++) {
+			u64 sptep = sp->spt + (u64)(first + i) * 8;
+
+			if (mmu_zap_spte(vm, sptep) && sp->role.level > 1)
+				vm->stats.mmu_pde_zapped++;
+		}
+	}
+	mmu_commit_zap_page(vm, &invalid);
+}
+
+struct hmem *sim_hmem(struct sim *sim)
+{
+	return sim->mc->hmem;
+}
+
+struct mmu_vcpu *sim_mmu_vcpu(struct sim *sim, u16 vcpu)
+{
+	return vcpu < sim->mc->nvcpus && sim->mc->vcpu[vcpu].has_mmu ? &sim->mc->vcpu[vcpu].mmu
+								     : NULL;
 }
 
 /* ---- expectations ---- */

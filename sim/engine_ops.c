@@ -10,6 +10,7 @@
 #include "cpu/decode.h"
 #include "cpu/err.h"
 #include "cpu/walk.h"
+#include "mmu/fault.h"
 #include "sim/engine_priv.h"
 
 static struct sim_vcpu *cur_vcpu(struct sim *sim)
@@ -125,6 +126,8 @@ static int pt_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
 	ev.u.pt.dropped = dropped;
 	h->sim->mc->c.pt_writes++;
 	sim_emit(h->sim, &ev);
+	if (!dropped)
+		sim_mmu_track_write(h->sim, h->as, pa, size);
 	return 0;
 }
 
@@ -299,6 +302,8 @@ static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *
 	}
 	sim->mc->c.mem_writes++;
 	sim_emit(sim, &ev);
+	if (!ev.u.mem.dropped)
+		sim_mmu_track_write(sim, as, gpa, size);
 	return 0;
 }
 
@@ -465,6 +470,8 @@ static const char *access_data(struct sim *sim, const struct scn_step *st, u8 as
 	ev.u.mem.unbacked = r != 0 && r != MSC_EOPNOTSUPP;
 	sim->mc->c.mem_writes++;
 	sim_emit(sim, &ev);
+	if (!r)
+		sim_mmu_track_write(sim, as, gpa, size);
 	if (ev.u.mem.unbacked)
 		return "no memslot at gpa: the write is dropped";
 	if (ev.u.mem.dropped)
@@ -501,6 +508,219 @@ static int emit_insn(struct sim *sim, const struct scn_step *st, struct scn_erro
 	ev.u.insn.bits = (u8)bits;
 	sim_emit(sim, &ev);
 	return 0;
+}
+
+/* ---- the hardware loop (shadow paging) ---- */
+
+/* Shadow tables in hmem, read-only: hardware A/D in SPTEs are not modelled. */
+static void *hw_map(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	const struct hmem *h = ctx;
+	u8 *p = hmem_ptr(h, pa & ~(u64)(PAGE_SIZE - 1));
+
+	*writable = false;
+	if (!p || (pa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return NULL;
+	return p + (pa & (PAGE_SIZE - 1));
+}
+
+/*
+ * The paging controls the hardware runs a shadowed guest with: KVM's root in CR3
+ * (the PAE root page's four entries as PDPTE registers for 32-bit, PAE and
+ * non-paging guests), CR0.WP=1 (guest CR0.WP=0 is emulated in the SPTEs),
+ * EFER.NXE=1, and the guest's CR4.SMEP/SMAP/PKE and PKRU while it pages. Host
+ * frames are 52 bits wide (guest memory lives far above the table pages).
+ */
+static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *arch,
+		   struct walk_cfg *hw)
+{
+	const struct kvm_mmu *mmu = v->mmu.mmu;
+	const u64 *pae;
+
+	*hw = *arch;
+	hw->wp = true;
+	hw->nxe = true;
+	hw->pse = true;
+	hw->pse36 = false;
+	hw->gbpages = true;
+	hw->npt = false;
+	hw->maxphyaddr = 52;
+	if (arch->fmt == WALK_FMT_NONE)
+		hw->smep = hw->smap = hw->pke = false;
+	hw->root = mmu->root.hpa;
+	if (mmu->root.hpa == INVALID_PAGE)
+		return false;
+	switch (mmu->root_role.level) {
+	case 5:
+		hw->fmt = WALK_FMT_5LVL;
+		hw->levels = 5;
+		return true;
+	case 4:
+		hw->fmt = WALK_FMT_4LVL;
+		hw->levels = 4;
+		return true;
+	case 3:
+		pae = hmem_ptr(sim->mc->hmem, mmu->root.hpa);
+		if (!pae)
+			return false;
+		hw->fmt = WALK_FMT_PAE;
+		hw->levels = 3;
+		for (unsigned i = 0; i < 4; i++)
+			hw->pdpte[i] = pae[i];
+		return true;
+	}
+	return false;
+}
+
+static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_fault_out *out)
+{
+	struct sim_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_VMEXIT;
+	ev.u.vmexit.gva = gva;
+	ev.u.vmexit.error_code = ec;
+	ev.u.vmexit.ret = out->ret;
+	ev.u.vmexit.inject = out->inject;
+	ev.u.vmexit.emulate = !out->inject && out->ret == RET_PF_EMULATE;
+	ev.u.vmexit.inject_error_code = out->inject_error_code;
+	ev.u.vmexit.inject_cr2 = out->inject_cr2;
+	sim->mc->c.vmexits++;
+	sim_emit(sim, &ev);
+}
+
+#define HW_MAX_TRIES 4
+
+/*
+ * vcpu_enter_guest() for one access of a shadowed guest: the hardware walks
+ * KVM's current root; a fault is a VM exit into kvm_mmu_page_fault()
+ * (mmu_page_fault()), whose RET_PF_FIXED/SPURIOUS/RETRY re-enter the guest,
+ * whose injection (kvm_inject_page_fault()) is the guest's outcome, and whose
+ * RET_PF_EMULATE completes the access by emulation: the architectural walk's
+ * outcome (@arch). Fills @h; returns 0, a negative error, or 1 when the loop made
+ * no progress (@why says what happened).
+ */
+static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct walk_cfg *arch_cfg,
+		     const struct walk_req *req, const struct outcome *arch,
+		     const struct tlb_outcome *allowed, size_t nallowed, struct outcome *h,
+		     const char **why)
+{
+	struct walk_result res;
+	struct walk_cfg cfg;
+	struct walk_ctx ctx;
+	gfn_t hints[TLB_MAX_OUTCOMES], gfn;
+	unsigned nhints = 0;
+
+	for (size_t i = 0; i < nallowed; i++)
+		if (allowed[i].fault == WALK_FAULT_NONE)
+			hints[nhints++] = allowed[i].gpa >> PAGE_SHIFT;
+	memset(h, 0, sizeof(*h));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.g = &cfg;
+	ctx.mem.map = hw_map;
+	ctx.mem.ctx = sim->mc->hmem;
+	for (unsigned tries = 0; tries < HW_MAX_TRIES; tries++) {
+		struct mmu_fault_out out;
+		struct cpu_regs regs;
+		int r;
+
+		if (!hw_cfg(sim, v, arch_cfg, &cfg)) {
+			*why = "no valid shadow root to run the guest on";
+			return 1;
+		}
+		walk_translate(&ctx, req, &res);
+		if (res.ok) {
+			if (!sim_pfn_to_gfn(sim, as, res.gpa >> PAGE_SHIFT, hints, nhints, &gfn)) {
+				*why = "the shadow walk ended outside guest memory";
+				return 1;
+			}
+			h->fault = WALK_FAULT_NONE;
+			h->gpa = (gfn << PAGE_SHIFT) | (res.gpa & (PAGE_SIZE - 1));
+			h->page_size = res.page_size;
+			return 0;
+		}
+		if (res.fault.kind != WALK_FAULT_PF) {
+			h->fault = res.fault.kind;
+			h->rule = res.fault.rule;
+			return 0;
+		}
+		/* The #PF VM exit: kvm_mmu_page_fault() with CR2 and the error code;
+		 * the vCPU's CPL is the access's. */
+		regs = v->cpu.r;
+		regs.cpl = req->cpl;
+		r = mmu_page_fault(&v->mmu, &regs, v->cpu.feat, req->addr, res.fault.error_code,
+				   &out);
+		if (r < 0)
+			return r;
+		vmexit_event(sim, req->addr, res.fault.error_code, &out);
+		if (out.inject) {
+			/* kvm_inject_page_fault(): the guest takes the walker's #PF. */
+			h->fault = WALK_FAULT_PF;
+			h->error_code = out.inject_error_code;
+			h->cr2 = out.inject_cr2;
+			h->rule = arch->fault == WALK_FAULT_PF ? arch->rule
+							       : "#PF injected by KVM's MMU";
+			return 0;
+		}
+		if (out.ret == RET_PF_EMULATE) {
+			/* x86_emulate_instruction(): the emulator's walk is the architecture's. */
+			*h = *arch;
+			return 0;
+		}
+		if (out.ret != RET_PF_FIXED && out.ret != RET_PF_SPURIOUS &&
+		    out.ret != RET_PF_RETRY) {
+			*why = "kvm_mmu_page_fault() returned neither a fix, a retry, an injection "
+			       "nor emulation";
+			return 1;
+		}
+	}
+	*why = "the access still faults in the shadow tables after 4 VM exits";
+	return 1;
+}
+
+/* "#PF ec 0x7 cr2 0x..." / "gpa 0x..." / "#GP" for a divergence text. */
+static int outcome_str(char *buf, size_t n, enum walk_fault_kind k, u64 ec, u64 cr2, u64 gpa,
+		       bool has_cr2)
+{
+	if (k == WALK_FAULT_NONE)
+		return snprintf(buf, n, "gpa 0x%llx", (unsigned long long)gpa);
+	if (k == WALK_FAULT_PF && has_cr2)
+		return snprintf(buf, n, "#PF ec 0x%llx cr2 0x%llx", (unsigned long long)ec,
+				(unsigned long long)cr2);
+	if (k == WALK_FAULT_PF)
+		return snprintf(buf, n, "#PF ec 0x%llx", (unsigned long long)ec);
+	return snprintf(buf, n, "%s", walk_fault_name(k));
+}
+
+/* The transparency check failed: what the MMU produced, what the architecture allows. */
+static void divergence(struct sim *sim, const char *what, const struct outcome *h,
+		       const struct tlb_outcome *allowed, size_t n)
+{
+	char *t = sim->div_text;
+	size_t cap = sizeof(sim->div_text), len;
+	struct sim_event ev;
+
+	len = (size_t)snprintf(t, cap, "KVM's MMU gave ");
+	if (what)
+		len += (size_t)snprintf(t + len, cap - len, "no outcome (%s)", what);
+	else
+		len += (size_t)outcome_str(t + len, cap - len, h->fault, h->error_code, h->cr2,
+					   h->gpa, true);
+	if (len < cap)
+		len += (size_t)snprintf(t + len, cap - len, "; the architecture allows ");
+	for (size_t i = 0; i < n && len < cap; i++) {
+		len += (size_t)snprintf(t + len, cap - len, "%s%s ", i ? ", " : "",
+					allowed[i].from_tlb ? "tlb" : "walk");
+		if (len < cap)
+			len += (size_t)outcome_str(t + len, cap - len, allowed[i].fault,
+						   allowed[i].error_code, 0, allowed[i].gpa, false);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_DIVERGENCE;
+	ev.u.divergence.text = t;
+	sim->obs.diverged = true;
+	sim->mc->c.divergences++;
+	sim_emit(sim, &ev);
 }
 
 static int op_access(struct sim *sim, const struct scn_step *st, struct scn_error *err)
@@ -611,7 +831,46 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 		ev.kind = SIM_EV_DIVERGENCE;
 		ev.u.divergence.text =
 			"the simulated CPU's outcome is not one the architecture allows";
+		sim->obs.diverged = true;
+		sim->mc->c.divergences++;
 		sim_emit(sim, &ev);
+	}
+
+	/*
+	 * (2b) Shadow paging: the simulated hardware runs the access through KVM's
+	 * tables (a TLB hit never walks them), and the transparency check holds its
+	 * outcome against the architecture's. TDP machines are not run yet.
+	 */
+	if (!o.from_tlb && v->has_mmu && !v->mmu.tdp_enabled && o.fault != WALK_FAULT_GP) {
+		const char *why = NULL;
+		struct outcome h;
+		int r = hw_access(sim, v, as, &cfg, &req, &o, allowed, nallowed, &h, &why);
+
+		if (r < 0) {
+			step_path(sim, path, sizeof(path));
+			sim_err(sim, err, st->pos, path, "kvm_mmu_page_fault(): %s",
+				msc_strerror(r));
+			return r;
+		}
+		if (r) {
+			divergence(sim, why, &h, allowed, nallowed);
+		} else {
+			bool ok = outcome_allowed(&h, allowed, nallowed) &&
+				  (h.fault != WALK_FAULT_PF || h.cr2 == req.addr);
+
+			if (!ok)
+				divergence(sim, NULL, &h, allowed, nallowed);
+			if (h.fault != o.fault || h.gpa != o.gpa || h.error_code != o.error_code) {
+				/* The guest sees what KVM gave it. */
+				o.fault = h.fault;
+				o.error_code = h.error_code;
+				o.cr2 = h.cr2;
+				o.gpa = h.gpa;
+				o.rule = h.rule;
+				if (h.fault == WALK_FAULT_NONE && !o.page_size)
+					o.page_size = h.page_size;
+			}
+		}
 	}
 
 	/* (3) #PF delivery loads CR2 (SDM 6.15, interrupt 14) and invalidates the

@@ -50,6 +50,7 @@ struct sim_obs {
 	bool tlb_hit;
 	u32 outcomes;
 	bool has_root_cache, root_cache_hit; /* the step's last kvm_mmu_new_pgd() */
+	bool diverged; /* the transparency check failed on this step */
 };
 
 struct sim {
@@ -70,6 +71,7 @@ struct sim {
 	char *scratch; /* one formatted event */
 	size_t scratch_cap;
 	bool pool_missing; /* a map needed a table and the machine has no pt_pool */
+	char div_text[384]; /* the step's divergence text */
 	struct sim_obs obs;
 };
 
@@ -120,5 +122,13 @@ void sim_mmu_memslot_changed(struct sim *sim, enum scn_op op);
 bool sim_mmu_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val);
 /* Valid (not role.invalid) shadow pages on the active list with role @role_word. */
 u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word);
+/* The gfn host frame @pfn of guest memory stands for (preferring one of @hints). */
+bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsigned nhints,
+		    gfn_t *gfn);
+/* kvm_mmu_track_write(): @size bytes written at @gpa in address space @as. */
+void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size);
+/* Internal accessors (unit tests): the VM's host memory, a vCPU's MMU (or NULL). */
+struct hmem *sim_hmem(struct sim *sim);
+struct mmu_vcpu *sim_mmu_vcpu(struct sim *sim, u16 vcpu);
 
 #endif

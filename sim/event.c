@@ -125,8 +125,19 @@ static const char *ev_name(const struct sim_event *ev)
 		return "mmuscope_divergence";
 	case SIM_EV_MMU:
 		return ev->u.mmu.ev ? mmu_event_name(ev->u.mmu.ev->kind) : "mmuscope_unknown";
+	case SIM_EV_VMEXIT:
+		return "mmuscope_vmexit";
 	}
 	return "mmuscope_unknown";
+}
+
+/* RET_PF_* by name (mmu_internal.h). */
+static const char *ret_pf_name(int ret)
+{
+	static const char *const names[] = {"RET_PF_CONTINUE", "RET_PF_RETRY", "RET_PF_EMULATE",
+					    "RET_PF_INVALID",  "RET_PF_FIXED", "RET_PF_SPURIOUS"};
+
+	return ret >= 0 && (size_t)ret < MSC_ARRAY_SIZE(names) ? names[ret] : "RET_PF_?";
 }
 
 static void sb_prefix(struct sb *s, const struct sim_event *ev, const char *name)
@@ -428,6 +439,15 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 	case SIM_EV_DIVERGENCE:
 		sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
 		break;
+	case SIM_EV_VMEXIT:
+		sb_add(&s, "#PF gva 0x%llx ec 0x%llx -> %s", (ull)ev->u.vmexit.gva,
+		       (ull)ev->u.vmexit.error_code, ret_pf_name(ev->u.vmexit.ret));
+		if (ev->u.vmexit.inject)
+			sb_add(&s, " inject #PF ec 0x%llx cr2 0x%llx",
+			       (ull)ev->u.vmexit.inject_error_code, (ull)ev->u.vmexit.inject_cr2);
+		else if (ev->u.vmexit.emulate)
+			sb_add(&s, " emulate");
+		break;
 	case SIM_EV_MMU:
 		break; /* formatted above */
 	}
@@ -723,6 +743,17 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		break;
 	case SIM_EV_DIVERGENCE:
 		js_kstr(&s, "text", ev->u.divergence.text);
+		break;
+	case SIM_EV_VMEXIT:
+		js_hex(&s, "gva", ev->u.vmexit.gva);
+		js_hex(&s, "error_code", ev->u.vmexit.error_code);
+		js_kstr(&s, "ret", ret_pf_name(ev->u.vmexit.ret));
+		js_bool(&s, "inject", ev->u.vmexit.inject);
+		if (ev->u.vmexit.inject) {
+			js_hex(&s, "inject_error_code", ev->u.vmexit.inject_error_code);
+			js_hex(&s, "inject_cr2", ev->u.vmexit.inject_cr2);
+		}
+		js_bool(&s, "emulate", ev->u.vmexit.emulate);
 		break;
 	case SIM_EV_MMU: {
 		/* The line without its "name: " (the name is "event"). */

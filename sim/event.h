@@ -29,6 +29,7 @@ enum sim_ev_kind {
 	SIM_EV_EXPECT_FAIL, /* an expectation did not hold */
 	SIM_EV_DIVERGENCE, /* the MMU's outcome is not one the architecture allows */
 	SIM_EV_MMU, /* an event of the KVM MMU model (mmu/event.h): kvmmmu tracepoints */
+	SIM_EV_VMEXIT, /* a #PF VM exit of the hardware loop into kvm_mmu_page_fault() */
 };
 
 struct sim_event {
@@ -118,6 +119,12 @@ struct sim_event {
 		struct {
 			const struct mmu_event *ev;
 		} mmu;
+		struct {
+			u64 gva, error_code; /* CR2 and the hardware #PF error code */
+			int ret; /* RET_PF_* */
+			bool inject, emulate;
+			u64 inject_error_code, inject_cr2;
+		} vmexit;
 	} u;
 };
 

@@ -20,6 +20,8 @@
 
 #include "cpu/err.h"
 #include "cpu/mem.h"
+#include "mmu/page.h"
+#include "sim/engine_priv.h"
 
 #define ROOT 0x100000ULL
 #define ROOT2 0x101000ULL
@@ -234,7 +236,8 @@ static void test_cr3_switch_reports_the_root_cache(void **state)
 	access(&s);
 	ex_rc(set1(&s, SCN_REG_CR3, ROOT), SCN_RC_HIT);
 	ex_stat(&s, access(&s), "root_cache_hits", 1);
-	ex_stat(&s, add(&s, SCN_OP_EXPECT), "mmu_cache_miss", 2);
+	/* Two roots, and the three lower shadow pages of each tree (the accesses' faults). */
+	ex_stat(&s, add(&s, SCN_OP_EXPECT), "mmu_cache_miss", 8);
 	ex_sps(&s, add(&s, SCN_OP_EXPECT), "0x3704", 2);
 	assert_int_equal(run(&s, r), 0);
 	has(r->text, "[s2 v0] kvm_mmu_get_page: sp gen 0 gfn 100 l4 8-byte q0 wux nxe ad root 0 "
@@ -319,9 +322,10 @@ static void test_zap_all_makes_roots_obsolete_and_the_next_access_reloads(void *
 	access(&s);
 	add(&s, SCN_OP_ZAP_ALL);
 	ex_sps(&s, access(&s), "0x3704", 1);
-	ex_stat(&s, add(&s, SCN_OP_EXPECT), "mmu_cache_miss", 2);
+	/* The first tree (4 pages) and the new root; the TLB serves the access. */
+	ex_stat(&s, add(&s, SCN_OP_EXPECT), "mmu_cache_miss", 5);
 	assert_int_equal(run(&s, r), 0);
-	has(r->text, "[s2 v0] kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 1");
+	has(r->text, "[s2 v0] kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 4");
 	has(r->text, "[s3 v0] mmuscope_root_free: pgd 0x100000");
 	has(r->text, "[s3 v0] kvm_mmu_get_page: sp gen 1 gfn 100 l4 8-byte q0 wux nxe ad root 0 "
 		     "sync new");
@@ -346,7 +350,7 @@ static void test_stats_and_shadow_pages_expectations_fail_with_what_was_seen(voi
 	ex_sps(&s, add(&s, SCN_OP_EXPECT), "0x1704", 0);
 	ex_sps(&s, add(&s, SCN_OP_EXPECT), "zz", 0);
 	assert_int_equal(run(&s, r), 4);
-	has(r->text, "stats.mmu_cache_miss expected 5 observed 1");
+	has(r->text, "stats.mmu_cache_miss expected 5 observed 4");
 	has(r->text, "stats.no_such_counter expected 0 observed no such stat");
 	has(r->text, "shadow_pages.0x3704 expected 3 observed 1");
 	has(r->text, "shadow_pages.zz expected 0 observed not a 32-bit role word");
@@ -391,7 +395,7 @@ static void test_memslot_delete_zaps_fast(void **state)
 	access(&s);
 	assert_int_equal(run(&s, r), 0);
 	lacks(r->text, "[s0 v0] kvm_mmu_zap_all_fast");
-	has(r->text, "[s3 v0] kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 1");
+	has(r->text, "[s3 v0] kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 4");
 	has(r->text, "[s4 v0] kvm_mmu_get_page: sp gen 1 gfn 100");
 	scn_free(&s);
 	free(r);
@@ -415,6 +419,92 @@ static void test_tdp_mmu_true_is_still_refused(void **state)
 	scn_free(&s);
 }
 
+/*
+ * The hardware loop: a shadow guest's first access faults into KVM and installs
+ * the leaf; an SPTE corrupted by hand (its frame moved one page on) makes the next
+ * walk of the shadow tables reach the wrong gpa: the transparency check reports a
+ * divergence, an expectation failure unless the step expects it.
+ */
+static u32 run_corrupted(bool expect_divergence, struct rec *r, u64 *gpa)
+{
+	struct scenario s;
+	struct scn_error err;
+	struct sim *sim = NULL;
+	struct mmu_vcpu *mv;
+	struct scn_step *st;
+	u64 sptep, *p;
+	u32 f;
+
+	scn_long(&s, SCN_TDP_NONE);
+	map(&s, ROOT);
+	access(&s);
+	add(&s, SCN_OP_FLUSH_TLB);
+	st = access(&s);
+	if (expect_divergence) {
+		st->expect.has |= SCN_EX_DIVERGENCE;
+		st->expect.divergence = true;
+	}
+	assert_int_equal(sim_create(&sim, &s, &err), 0);
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(sim_add_sink(sim, rec_sink, r), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(sim_step(sim, &err), 0);
+	assert_int_equal(sim_failures(sim), 0);
+	has(r->text, "[s1 v0] mmuscope_vmexit: #PF gva 0x400000 ec 0x0 -> RET_PF_FIXED");
+	lacks(r->text, "mmuscope_divergence");
+	/* The leaf SPTE of PA, through the VM's rmap, rewritten in hmem. */
+	mv = sim_mmu_vcpu(sim, 0);
+	assert_non_null(mv);
+	assert_int_equal(mmu_rmap_get(mv->vm, 0, PA >> PAGE_SHIFT, 1, &sptep, 1), 1);
+	p = mmu_sptep_ptr(mv->vm, sptep);
+	assert_non_null(p);
+	assert_ptr_equal(sim_hmem(sim), mv->vm->hmem);
+	*p += PAGE_SIZE;
+	assert_int_equal(sim_run(sim, 1000, &err), 1);
+	*gpa = ((struct sim *)sim)->obs.gpa;
+	f = sim_failures(sim);
+	sim_destroy(sim);
+	scn_free(&s);
+	return f;
+}
+
+static void test_corrupted_spte_is_a_divergence(void **state)
+{
+	struct rec *r = calloc(1, sizeof(*r));
+	u64 gpa = 0;
+
+	(void)state;
+	assert_int_equal(run_corrupted(false, r, &gpa), 1);
+	has(r->text, "[s3 v0] mmuscope_divergence: KVM's MMU gave gpa 0x201000; the "
+		     "architecture allows walk gpa 0x200000");
+	has(r->text, "mmuscope_expect_fail: divergence expected none observed KVM's MMU");
+	/* The guest sees what the hardware gave it. */
+	assert_int_equal(gpa, PA + PAGE_SIZE);
+	assert_int_equal(run_corrupted(true, r, &gpa), 0);
+	has(r->text, "[s3 v0] mmuscope_divergence:");
+	lacks(r->text, "mmuscope_expect_fail");
+	free(r);
+}
+
+static void test_expected_divergence_must_happen(void **state)
+{
+	struct scenario s;
+	struct rec *r = calloc(1, sizeof(*r));
+	struct scn_step *st;
+
+	(void)state;
+	scn_long(&s, SCN_TDP_NONE);
+	map(&s, ROOT);
+	st = access(&s);
+	st->expect.has |= SCN_EX_DIVERGENCE;
+	st->expect.divergence = true;
+	assert_int_equal(run(&s, r), 1);
+	has(r->text, "mmuscope_vmexit: #PF gva 0x400000 ec 0x0 -> RET_PF_FIXED");
+	has(r->text, "mmuscope_expect_fail: divergence expected true observed none");
+	scn_free(&s);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +517,8 @@ int main(void)
 		cmocka_unit_test(test_ept_legacy_root_ignores_cr3_and_wp),
 		cmocka_unit_test(test_memslot_delete_zaps_fast),
 		cmocka_unit_test(test_tdp_mmu_true_is_still_refused),
+		cmocka_unit_test(test_corrupted_spte_is_a_divergence),
+		cmocka_unit_test(test_expected_divergence_must_happen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
