@@ -105,9 +105,9 @@ static const struct {
 	{                                            \
 #f, offsetof(struct sim_counters, f) \
 	}
-	C(accesses),	C(walks),	C(walk_refs), C(tlb_hits),   C(tlb_fills),
-	C(tlb_flushes), C(faults_pf),	C(faults_gp), C(faults_ept), C(faults_npf),
-	C(reg_writes),	C(reg_refused), C(pt_writes), C(mem_writes), C(mem_reads),
+	C(accesses),  C(walks),	     C(walk_refs),  C(tlb_hits),   C(tlb_fills),   C(tlb_flushes),
+	C(faults_pf), C(faults_gp),  C(faults_ept), C(faults_npf), C(reg_writes),  C(reg_refused),
+	C(pt_writes), C(mem_writes), C(mem_reads),  C(vmexits),	   C(divergences),
 #undef C
 };
 
