@@ -25,6 +25,8 @@ int cli_run(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 /* mmuscope fmt FILE [-o OUT | -i] */
 int cli_fmt(int argc, char **argv);
+/* mmuscope soak --seed S --steps N [--vcpus V] (cli/soak.c) */
+int cli_soak(int argc, char **argv);
 /* mmuscope list [--dir DIR] */
 int cli_list(int argc, char **argv);
 

@@ -10,7 +10,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: mmuscope <verb> [args]\n"
 		"verbs:\n"
-		"  run [--trace] [--json] [--stats] [--until N] [--quiet] FILE...\n"
+		"  run [--trace] [--json] [--stats] [--audit] [--until N] [--quiet] FILE...\n"
 		"             run scenarios and check their expectations\n"
 		"  explain FILE --step N\n"
 		"             the teaching view of one step: registers, walk, fault, TLB\n"
@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"             the scenario library: path, name and description\n"
 		"  role compute|decode ...\n"
 		"             KVM's CPU and root roles from registers, or a role word decoded\n"
+		"  soak --seed S --steps N [--vcpus V]\n"
+		"             a random shadow-paging run, audited after every step\n"
 		"  tour       walk through every paging mode, faults, nested paging and the TLB\n"
 		"  version    print the version\n"
 		"  help       this text\n"
@@ -30,8 +32,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } verbs[] = {
-	{"run", cli_run},   {"explain", cli_explain}, {"fmt", cli_fmt},
-	{"list", cli_list}, {"role", cli_role},	      {"tour", cli_tour},
+	{"run", cli_run},   {"explain", cli_explain}, {"fmt", cli_fmt},	  {"list", cli_list},
+	{"role", cli_role}, {"tour", cli_tour},	      {"soak", cli_soak},
 };
 
 int main(int argc, char **argv)

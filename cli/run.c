@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 
 struct run_opts {
-	bool trace, json, stats, quiet;
+	bool trace, json, stats, quiet, audit;
 	bool until_given;
 	u32 until;
 };
@@ -65,6 +65,11 @@ static void run_sink_fn(void *ctx, const struct sim_event *ev)
 		emit(sim_event_json, ev);
 	if (ev->kind == SIM_EV_EXPECT_FAIL)
 		print_failure(rs->s, ev);
+	if (ev->kind == SIM_EV_DIVERGENCE && ev->u.divergence.text &&
+	    !strncmp(ev->u.divergence.text, "audit: ", 7)) {
+		fflush(stdout);
+		fprintf(stderr, "%s: step %u: %s\n", rs->s->file, ev->step, ev->u.divergence.text);
+	}
 }
 
 static void print_state(const struct sim *sim, u32 nsteps)
@@ -102,6 +107,7 @@ static int run_file(const char *path, const struct run_opts *o)
 		fprintf(stderr, "%s: cannot attach the event sink\n", path);
 		goto out;
 	}
+	sim_set_audit(sim, o->audit);
 	if (sim_run(sim, o->until_given ? o->until : UINT32_MAX, &err) < 0) {
 		cli_print_error(&err);
 		goto out;
@@ -131,7 +137,8 @@ out:
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: mmuscope run [--trace] [--json] [--stats] [--until N] [--quiet] FILE...\n");
+		"usage: mmuscope run [--trace] [--json] [--stats] [--audit] [--until N] [--quiet] "
+		"FILE...\n");
 	return CLI_USAGE;
 }
 
@@ -159,6 +166,8 @@ int cli_run(int argc, char **argv)
 			o.json = true;
 		} else if (!strcmp(a, "--stats")) {
 			o.stats = true;
+		} else if (!strcmp(a, "--audit")) {
+			o.audit = true;
 		} else if (!strcmp(a, "--quiet")) {
 			o.quiet = true;
 		} else if (!strcmp(a, "--until") || !strncmp(a, "--until=", 8)) {

@@ -452,6 +452,8 @@ int sim_step(struct sim *sim, struct scn_error *err)
 	if (r)
 		return r;
 	sim_check_expect(sim, st);
+	if (sim->audit)
+		sim_mmu_audit_step(sim);
 	sim->mc->done++;
 	return 0;
 }
@@ -473,6 +475,16 @@ int sim_run(struct sim *sim, u32 until, struct scn_error *err)
 u32 sim_steps_done(const struct sim *sim)
 {
 	return sim->mc->done;
+}
+
+void sim_set_audit(struct sim *sim, bool on)
+{
+	sim->audit = on;
+}
+
+u32 sim_audit_violations(const struct sim *sim)
+{
+	return sim->mc->audit_violations;
 }
 
 u32 sim_failures(const struct sim *sim)

@@ -44,6 +44,16 @@ int sim_step(struct sim *sim, struct scn_error *err) MSC_MUST_CHECK;
  */
 int sim_run(struct sim *sim, u32 until, struct scn_error *err) MSC_MUST_CHECK;
 
+/*
+ * Audit mode (docs/audit.md): after every step of a shadow-paging machine run
+ * mmu_audit() over the VM and every vCPU's roots. Each violation is a
+ * SIM_EV_DIVERGENCE event whose text starts with "audit: " and counts as an
+ * expectation failure (so the run fails). Off by default; survives sim_seek().
+ */
+void sim_set_audit(struct sim *sim, bool on);
+/* Audit violations found since the machine was built. */
+u32 sim_audit_violations(const struct sim *sim);
+
 /* Steps run so far, and expectation failures so far. */
 u32 sim_steps_done(const struct sim *sim);
 u32 sim_failures(const struct sim *sim);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cpu/err.h"
+#include "mmu/audit.h"
 #include "sim/engine_priv.h"
 
 typedef unsigned long long ull;
@@ -447,6 +448,51 @@ void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size)
 struct hmem *sim_hmem(struct sim *sim)
 {
 	return sim->mc->hmem;
+}
+
+void sim_mmu_audit_step(struct sim *sim)
+{
+	struct sim_machine *mc = sim->mc;
+	struct mmu_vcpu *vcpus;
+	struct mmu_audit_report rep;
+	unsigned n = 0;
+	int count;
+
+	if (!mc->has_vm || sim->s->machine.tdp != SCN_TDP_NONE)
+		return;
+	/* mmu_audit() takes an array; the vCPUs' MMUs live inside struct sim_vcpu. */
+	vcpus = calloc(SCN_MAX_VCPUS, sizeof(*vcpus));
+	if (!vcpus)
+		return;
+	for (unsigned i = 0; i < mc->nvcpus; i++)
+		if (mc->vcpu[i].has_mmu)
+			vcpus[n++] = mc->vcpu[i].mmu;
+	count = mmu_audit(&mc->vm, vcpus, n, &rep);
+	free(vcpus);
+	if (count <= 0)
+		return;
+	mc->audit_violations += (u32)count;
+	mc->failures++;
+	for (unsigned i = 0; i < rep.kept; i++) {
+		struct sim_event ev;
+		char text[256];
+
+		mmu_audit_format(&rep.v[i], text, sizeof(text));
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_DIVERGENCE;
+		ev.u.divergence.text = text;
+		sim_emit(sim, &ev);
+	}
+	if (rep.count > rep.kept) {
+		struct sim_event ev;
+		char text[64];
+
+		snprintf(text, sizeof(text), "audit: %u more violations", rep.count - rep.kept);
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = SIM_EV_DIVERGENCE;
+		ev.u.divergence.text = text;
+		sim_emit(sim, &ev);
+	}
 }
 
 struct mmu_vcpu *sim_mmu_vcpu(struct sim *sim, u16 vcpu)

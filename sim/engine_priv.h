@@ -39,6 +39,7 @@ struct sim_machine {
 	struct spte_masks masks;
 	struct mmu_vm vm;
 	bool has_vm;
+	u32 audit_violations; /* mmu_audit() violations found (sim_set_audit) */
 };
 
 /* What the step being run produced, for its expectations. */
@@ -62,6 +63,7 @@ struct sim {
 	} sinks[SIM_MAX_SINKS];
 	unsigned nsinks;
 	bool muted; /* replaying in sim_seek(): sinks see nothing */
+	bool audit; /* run mmu_audit() after every step (sim_set_audit) */
 	/* the step being run */
 	u32 cur;
 	u16 cur_vcpu;
@@ -127,6 +129,9 @@ bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsig
 		    gfn_t *gfn);
 /* kvm_mmu_track_write(): @size bytes written at @gpa in address space @as. */
 void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size);
+/* After a step with sim->audit: mmu_audit(); each violation is an "audit: "
+ * divergence event and an expectation failure. */
+void sim_mmu_audit_step(struct sim *sim);
 /* Internal accessors (unit tests): the VM's host memory, a vCPU's MMU (or NULL). */
 struct hmem *sim_hmem(struct sim *sim);
 struct mmu_vcpu *sim_mmu_vcpu(struct sim *sim, u16 vcpu);

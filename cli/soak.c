@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmuscope soak: a seeded random shadow-paging run with the MMU auditor on
+ * (docs/audit.md). A deterministic xorshift64 generator writes a scenario -- a
+ * 64-bit guest with 2 to 4 address spaces' tables in a pt_pool -- of random
+ * map/unmap/set_entry (setup and guest writes), CR3 switches, CR0.WP and
+ * CR4.SMEP/SMAP toggles, accesses (read/write/fetch, CPL 0/3, RFLAGS.AC),
+ * INVLPG, TLB flushes and zaps; the engine runs it with sim_set_audit(). Every
+ * divergence (the transparency check) and audit violation is reported; the
+ * exit code is 0 only when there are none. Expectation failures are not
+ * counted: the steps carry no expectations about their outcome.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define SOAK_MAX_AS 4
+#define SOAK_NVA4K 64 /* 4 KiB pages at 0x400000 + i * 0x1000 (+ a second PDE) */
+#define SOAK_NVA2M 4 /* 2 MiB pages at 0x40000000 + i * 0x200000 */
+
+struct soak_gen {
+	u64 x; /* xorshift64 state */
+	char *buf;
+	size_t len, cap;
+	bool oom;
+	unsigned nas, nvcpus;
+	u64 mapped4k[SOAK_MAX_AS]; /* bit i: va i mapped now */
+	u64 built4k[SOAK_MAX_AS]; /* bit i: va i's path exists */
+	unsigned mapped2m[SOAK_MAX_AS];
+};
+
+static u64 rnd(struct soak_gen *g)
+{
+	g->x ^= g->x << 13;
+	g->x ^= g->x >> 7;
+	g->x ^= g->x << 17;
+	return g->x;
+}
+
+static unsigned pick(struct soak_gen *g, unsigned n)
+{
+	return (unsigned)(rnd(g) % n);
+}
+
+__attribute__((format(printf, 2, 3))) static void out(struct soak_gen *g, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (g->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(g->buf + g->len, g->cap - g->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			g->oom = true;
+			return;
+		}
+		if ((size_t)n < g->cap - g->len)
+			break;
+		size_t cap = (g->cap + (size_t)n) * 2;
+		char *p = realloc(g->buf, cap);
+
+		if (!p) {
+			g->oom = true;
+			return;
+		}
+		g->buf = p;
+		g->cap = cap;
+	}
+	g->len += (size_t)n;
+}
+
+static u64 root_of(unsigned as)
+{
+	return 0x1000ULL * (as + 1);
+}
+
+static u64 va4k(unsigned i)
+{
+	/* Two PDEs' worth (0x400000 and 0x600000), so PT pages are shared and not. */
+	return 0x400000ULL + (u64)(i % 32) * 0x1000 + (u64)(i / 32) * 0x200000;
+}
+
+static u64 va2m(unsigned i)
+{
+	return 0x40000000ULL + (u64)i * 0x200000;
+}
+
+/* A data page: 0x10000..0x3fffff, never a page table (roots at 0x1000..0x4000,
+ * the pt_pool from 0x400000), so the tables change only through the table ops. */
+static u64 pa4k(struct soak_gen *g)
+{
+	return (u64)(16 + pick(g, 1008)) << 12;
+}
+
+static const char *const flag_sets[] = {
+	"P|W|U|A|D", "P|W|U|A|D", "P|U|A", "P|W|A|D", "P|A", "P|W|U|A", "P|W|U|A|D|NX", "P|W|U",
+};
+
+static void step_begin(struct soak_gen *g, unsigned vcpu, const char *op)
+{
+	out(g, ",\n    {\"op\": \"%s\"", op);
+	if (vcpu)
+		out(g, ", \"vcpu\": %u", vcpu);
+}
+
+static const char *mode(struct soak_gen *g)
+{
+	return pick(g, 2) ? "guest" : "setup";
+}
+
+static void gen_map(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned as = pick(g, g->nas);
+
+	if (pick(g, 6)) {
+		unsigned i = pick(g, SOAK_NVA4K);
+
+		step_begin(g, vcpu, "map");
+		out(g,
+		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
+		    "\"pa\": \"0x%llx\", \"flags\": \"%s\", \"mode\": \"%s\"}",
+		    (unsigned long long)root_of(as), (unsigned long long)va4k(i),
+		    (unsigned long long)pa4k(g), flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))],
+		    mode(g));
+		g->mapped4k[as] |= BIT_ULL(i);
+		g->built4k[as] |= BIT_ULL(i);
+	} else {
+		unsigned i = pick(g, SOAK_NVA2M);
+
+		step_begin(g, vcpu, "map");
+		out(g,
+		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
+		    "\"pa\": \"0x%llx\", \"size\": \"2m\", \"flags\": \"%s\", \"mode\": \"%s\"}",
+		    (unsigned long long)root_of(as), (unsigned long long)va2m(i), 0x200000ULL,
+		    flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))], mode(g));
+		g->mapped2m[as] |= 1u << i;
+	}
+}
+
+static void gen_unmap_or_set_entry(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned as = pick(g, g->nas), i = pick(g, SOAK_NVA4K);
+	u64 val;
+
+	if (!(g->built4k[as] & BIT_ULL(i))) {
+		gen_map(g, vcpu);
+		return;
+	}
+	if (pick(g, 2) && (g->mapped4k[as] & BIT_ULL(i))) {
+		step_begin(g, vcpu, "unmap");
+		out(g,
+		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
+		    "\"mode\": \"%s\"}",
+		    (unsigned long long)root_of(as), (unsigned long long)va4k(i), mode(g));
+		g->mapped4k[as] &= ~BIT_ULL(i);
+		return;
+	}
+	/* A raw leaf with P clear counts as unmapped (unmap refuses those). */
+	/* A raw leaf: a random frame with random low flags (P, W, U, A, D). */
+	val = rnd(g);
+	step_begin(g, vcpu, "set_entry");
+	out(g,
+	    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", \"level\": 1, "
+	    "\"value\": \"0x%llx\", \"mode\": \"%s\"}",
+	    (unsigned long long)root_of(as), (unsigned long long)va4k(i),
+	    (unsigned long long)(pa4k(g) | (val & 0x67)), mode(g));
+	if (val & 1)
+		g->mapped4k[as] |= BIT_ULL(i);
+	else
+		g->mapped4k[as] &= ~BIT_ULL(i);
+}
+
+static void gen_access(struct soak_gen *g, unsigned vcpu)
+{
+	static const char *const kinds[] = {"read", "write", "fetch"};
+	unsigned r = pick(g, 10);
+	u64 va = r < 7 ? va4k(pick(g, SOAK_NVA4K)) : r < 9 ? va2m(pick(g, SOAK_NVA2M)) : 0x800000;
+
+	va += (u64)pick(g, 512) * 8;
+	step_begin(g, vcpu, "access");
+	out(g, ", \"va\": \"0x%llx\", \"kind\": \"%s\", \"size\": 8, \"cpl\": %u",
+	    (unsigned long long)va, kinds[pick(g, 3)], pick(g, 2) ? 0 : 3);
+	out(g, "}");
+}
+
+static void gen_step(struct soak_gen *g)
+{
+	unsigned vcpu = pick(g, g->nvcpus), r = pick(g, 100);
+
+	if (r < 16) {
+		gen_map(g, vcpu);
+	} else if (r < 26) {
+		gen_unmap_or_set_entry(g, vcpu);
+	} else if (r < 32) {
+		step_begin(g, vcpu, "set");
+		out(g, ", \"cr3\": \"0x%llx\"}", (unsigned long long)root_of(pick(g, g->nas)));
+	} else if (r < 35) {
+		step_begin(g, vcpu, "set");
+		out(g, ", \"cr0\": \"%s\"}", pick(g, 2) ? "PE|PG|WP" : "PE|PG");
+	} else if (r < 38) {
+		static const char *const cr4s[] = {"PAE", "PAE|SMEP", "PAE|SMAP", "PAE|SMEP|SMAP"};
+
+		step_begin(g, vcpu, "set");
+		out(g, ", \"cr4\": \"%s\"}", cr4s[pick(g, 4)]);
+	} else if (r < 40) {
+		step_begin(g, vcpu, "set");
+		out(g, ", \"rflags\": \"%s\"}", pick(g, 2) ? "FIXED|AC" : "FIXED");
+	} else if (r < 88) {
+		gen_access(g, vcpu);
+	} else if (r < 94) {
+		step_begin(g, vcpu, "invlpg");
+		out(g, ", \"va\": \"0x%llx\"}", (unsigned long long)va4k(pick(g, SOAK_NVA4K)));
+	} else if (r < 98) {
+		step_begin(g, vcpu, "flush_tlb");
+		out(g, "}");
+	} else {
+		step_begin(g, vcpu, "zap_all");
+		out(g, "}");
+	}
+}
+
+/* The scenario text of (@seed, @steps, @nvcpus); NULL when out of memory. */
+static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, size_t *len)
+{
+	struct soak_gen g;
+
+	memset(&g, 0, sizeof(g));
+	g.x = seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL;
+	if (!g.x)
+		g.x = 1;
+	g.nvcpus = nvcpus;
+	g.nas = 2 + pick(&g, 3);
+	out(&g,
+	    "{\n  \"version\": 1,\n  \"name\": \"soak seed %llu\",\n  \"machine\": {\n"
+	    "    \"memslots\": [{\"gpa\": \"0x0\", \"size\": \"0x800000\"}],\n"
+	    "    \"pt_pool\": {\"as\": 0, \"gpa\": \"0x400000\", \"size\": \"0x400000\"}\n  },\n",
+	    (unsigned long long)seed);
+	out(&g, "  \"vcpus\": [");
+	for (unsigned v = 0; v < nvcpus; v++)
+		out(&g, "%s{}", v ? ", " : "");
+	out(&g, "],\n  \"steps\": [\n    {\"op\": \"expect\"}");
+	/* Every address space gets a first mapping (its tables), then long mode. */
+	for (unsigned as = 0; as < g.nas; as++) {
+		step_begin(&g, 0, "map");
+		out(&g,
+		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
+		    "\"pa\": \"0x10000\", \"flags\": \"P|W|U|A|D\"}",
+		    (unsigned long long)root_of(as), (unsigned long long)va4k(0));
+		g.mapped4k[as] |= 1;
+		g.built4k[as] |= 1;
+	}
+	for (unsigned v = 0; v < nvcpus; v++) {
+		step_begin(&g, v, "set");
+		out(&g, ", \"cr0\": \"PE\", \"cr4\": \"PAE\", \"efer\": \"LME|NXE\", \"cr3\": "
+			"\"0x1000\"}");
+		step_begin(&g, v, "set");
+		out(&g, ", \"cr0\": \"PE|PG|WP\"}");
+	}
+	for (u32 i = 0; i < steps; i++)
+		gen_step(&g);
+	out(&g, "\n  ]\n}\n");
+	if (g.oom) {
+		free(g.buf);
+		return NULL;
+	}
+	*len = g.len;
+	return g.buf;
+}
+
+struct soak_sink {
+	u32 divergences, audit;
+	u32 first_step;
+	bool any;
+	bool verbose;
+};
+
+static void soak_sink_fn(void *ctx, const struct sim_event *ev)
+{
+	struct soak_sink *s = ctx;
+	const char *t;
+
+	if (ev->kind != SIM_EV_DIVERGENCE)
+		return;
+	t = ev->u.divergence.text ? ev->u.divergence.text : "";
+	if (!strncmp(t, "audit: ", 7))
+		s->audit++;
+	else
+		s->divergences++;
+	if (!s->any) {
+		s->any = true;
+		s->first_step = ev->step;
+	}
+	if (s->verbose || s->audit + s->divergences <= 20)
+		printf("step %u vcpu %u: %s\n", ev->step, ev->vcpu, t);
+}
+
+static int soak_usage(void)
+{
+	fprintf(stderr, "usage: mmuscope soak --seed S --steps N [--vcpus V] [--print] [--all]\n");
+	return CLI_USAGE;
+}
+
+int cli_soak(int argc, char **argv)
+{
+	u32 seed = 0, steps = 0, nvcpus = 1;
+	bool have_seed = false, have_steps = false, print = false;
+	struct soak_sink sk = {0};
+	struct scenario s;
+	struct scn_error err;
+	struct sim *sim = NULL;
+	char *text;
+	size_t len = 0;
+	int ret = CLI_FAIL, r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--seed")) {
+			if (!cli_parse_u32(v, &seed))
+				return soak_usage();
+			have_seed = true;
+			i++;
+		} else if (!strcmp(a, "--steps")) {
+			if (!cli_parse_u32(v, &steps))
+				return soak_usage();
+			have_steps = true;
+			i++;
+		} else if (!strcmp(a, "--vcpus")) {
+			if (!cli_parse_u32(v, &nvcpus) || !nvcpus || nvcpus > 4)
+				return soak_usage();
+			i++;
+		} else if (!strcmp(a, "--print")) {
+			print = true;
+		} else if (!strcmp(a, "--all")) {
+			sk.verbose = true;
+		} else {
+			fprintf(stderr, "mmuscope soak: unknown option '%s'\n", a);
+			return soak_usage();
+		}
+	}
+	if (!have_seed || !have_steps)
+		return soak_usage();
+	text = soak_generate(seed, steps, nvcpus, &len);
+	if (!text) {
+		fprintf(stderr, "mmuscope soak: out of memory\n");
+		return CLI_FAIL;
+	}
+	if (print) {
+		fwrite(text, 1, len, stdout);
+		free(text);
+		return CLI_OK;
+	}
+	memset(&err, 0, sizeof(err));
+	r = scn_load_buffer("soak", text, len, &s, &err);
+	free(text);
+	if (r) {
+		cli_print_error(&err);
+		return CLI_USAGE;
+	}
+	if (sim_create(&sim, &s, &err) || sim_add_sink(sim, soak_sink_fn, &sk)) {
+		cli_print_error(&err);
+		ret = CLI_USAGE;
+		goto out;
+	}
+	sim_set_audit(sim, true);
+	r = sim_run(sim, UINT32_MAX, &err);
+	if (r < 0) {
+		cli_print_error(&err);
+		printf("soak seed %u: stopped at step %u by an engine error\n", seed,
+		       sim_steps_done(sim));
+		goto out;
+	}
+	printf("soak seed %u: %u steps, %u divergences, %u audit violations", seed,
+	       sim_steps_done(sim), sk.divergences, sk.audit);
+	if (sk.any)
+		printf(" (first at step %u)", sk.first_step);
+	printf("\n");
+	ret = sk.any ? CLI_FAIL : CLI_OK;
+out:
+	if (sim)
+		sim_destroy(sim);
+	scn_free(&s);
+	return ret;
+}
