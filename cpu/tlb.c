@@ -81,19 +81,9 @@ static int size_class(u64 size)
 	return -1;
 }
 
-/* splitmix64 finaliser: every input bit reaches every output bit. */
-static u64 mix64(u64 x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /*
- * Hash of a key. va is at least 4 KiB aligned, so its bits 11:0 are free: bits
+ * Hash of a key (msc_mix64, SplitMix64's finaliser: every input bit reaches every
+ * output bit). va is at least 4 KiB aligned, so its bits 11:0 are free: bits
  * 1:0 take the size class, bit 11 the global flag. The PCID of a global entry
  * is not part of the key, so it must not be part of the hash either.
  */
@@ -102,7 +92,7 @@ static u64 key_hash(u16 vpid, bool global, u16 pcid, u64 va, u64 size)
 	u64 lo = va | (u64)(size_class(size) & 3) | (global ? 0x800ULL : 0);
 	u64 tag = ((u64)vpid << 16) | (global ? 0 : pcid);
 
-	return mix64(lo ^ mix64(tag + 1));
+	return msc_mix64(lo ^ msc_mix64(tag + 1));
 }
 
 static u64 entry_hash(const struct tlb_entry *e)

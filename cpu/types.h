@@ -36,6 +36,17 @@ typedef u64 hfn_t; /* simulated host frame number */
 
 #define MSC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A 64-bit mixing function (the SplitMix64 finalizer) for hash tables. */
+static inline u64 msc_mix64(u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 #if defined(__GNUC__)
 #define MSC_MUST_CHECK __attribute__((warn_unused_result))
 #define MSC_UNUSED __attribute__((unused))

@@ -11,17 +11,12 @@
 
 #define KV_MIN_CAP 64u
 
-/* splitmix64's finaliser: spreads consecutive gfns over the table. */
+/* msc_mix64 (SplitMix64's finaliser) spreads consecutive gfns over the table. */
 static u64 kv_hash(u64 idx, u32 tag)
 {
 	u64 x = idx ^ ((u64)tag << 52) ^ ((u64)tag >> 12);
 
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
+	return msc_mix64(x);
 }
 
 void *mmu_zalloc(size_t n)
