@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/err.h"
+#include "cpu/sbuf.h"
 
 static const struct cpu_flag_name cr0_names[] = {
 	{"PE", 0},  {"MP", 1},	{"EM", 2},  {"TS", 3},	{"ET", 4},  {"NE", 5},
@@ -108,25 +109,23 @@ fail:
 
 int cpu_flags_format(enum cpu_flag_field field, u64 val, char *buf, size_t n)
 {
-	size_t cnt, len = 0;
+	size_t cnt;
 	const struct cpu_flag_name *t = cpu_flags_table(field, &cnt);
+	struct msc_sbuf sb;
 	u64 rest = val;
 
-	if (n)
-		buf[0] = 0;
+	msc_sb_init(&sb, buf, n);
 	if (!val)
-		return snprintf(buf, n, "0x0");
+		msc_sb_add(&sb, "0x0");
 	for (size_t i = 0; i < cnt; i++) {
 		if (!(val & BIT_ULL(t[i].bit)))
 			continue;
-		len += (size_t)snprintf(buf + (len < n ? len : n), len < n ? n - len : 0, "%s%s",
-					len ? "|" : "", t[i].name);
+		msc_sb_add(&sb, "%s%s", sb.len ? "|" : "", t[i].name);
 		rest &= ~BIT_ULL(t[i].bit);
 	}
 	if (rest)
-		len += (size_t)snprintf(buf + (len < n ? len : n), len < n ? n - len : 0,
-					"%s0x%llx", len ? "|" : "", (unsigned long long)rest);
-	return (int)len;
+		msc_sb_add(&sb, "%s0x%llx", sb.len ? "|" : "", (unsigned long long)rest);
+	return msc_sb_len(&sb);
 }
 
 const char *cpu_flags_names(enum cpu_flag_field field)

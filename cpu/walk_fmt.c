@@ -6,6 +6,8 @@
  */
 #include "cpu/walk_fmt.h"
 
+#include "cpu/sbuf.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -249,34 +251,14 @@ const char *walk_fmt_name(enum walk_fmt fmt)
 	return "?";
 }
 
-/* A bounded appender with snprintf's return convention. */
-struct sbuf {
-	char *buf;
-	size_t n;
-	size_t len; /* length the full output would have */
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_add(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	size_t room = sb->len < sb->n ? sb->n - sb->len : 0;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(room ? sb->buf + sb->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		sb->len += (size_t)w;
-}
-
 /* Append a flag name, space-separated, when @on. */
-static void sb_flag(struct sbuf *sb, bool on, const char *name)
+static void sb_flag(struct msc_sbuf *sb, bool on, const char *name)
 {
 	if (on)
-		sb_add(sb, "%s%s", sb->len ? " " : "", name);
+		msc_sb_add(sb, "%s%s", sb->len ? " " : "", name);
 }
 
-static void decode_legacy(struct sbuf *sb, const struct wfmt *f, unsigned level, u64 pte)
+static void decode_legacy(struct msc_sbuf *sb, const struct wfmt *f, unsigned level, u64 pte)
 {
 	bool pdpte = f->acc_or[level] == ACC_ALL; /* PAE PDPTE: P, PWT, PCD only */
 	bool ps = (pte & f->ps[level]) != 0;
@@ -298,13 +280,13 @@ static void decode_legacy(struct sbuf *sb, const struct wfmt *f, unsigned level,
 		unsigned pkey = (unsigned)(pte >> WF_PKEY_SHIFT) & 0xfu;
 
 		if (pkey)
-			sb_add(sb, " pkey=%u", pkey);
+			msc_sb_add(sb, " pkey=%u", pkey);
 	}
-	sb_add(sb, " addr=0x%llx",
-	       (unsigned long long)(leaf ? wfmt_leaf_base(f, level, pte) : pte & WF_ADDR_MASK));
+	msc_sb_add(sb, " addr=0x%llx",
+		   (unsigned long long)(leaf ? wfmt_leaf_base(f, level, pte) : pte & WF_ADDR_MASK));
 }
 
-static void decode_ept(struct sbuf *sb, const struct wfmt *f, unsigned level, u64 pte)
+static void decode_ept(struct msc_sbuf *sb, const struct wfmt *f, unsigned level, u64 pte)
 {
 	bool ps = (pte & f->ps[level]) != 0;
 	bool leaf = level == 1 || ps;
@@ -313,7 +295,7 @@ static void decode_ept(struct sbuf *sb, const struct wfmt *f, unsigned level, u6
 	sb_flag(sb, pte & WF_EPT_W, "W");
 	sb_flag(sb, pte & WF_EPT_X, "X");
 	if (leaf) {
-		sb_add(sb, " mt=%u", (unsigned)(pte >> WF_EPT_MT_SHIFT) & 7u);
+		msc_sb_add(sb, " mt=%u", (unsigned)(pte >> WF_EPT_MT_SHIFT) & 7u);
 		sb_flag(sb, pte & WF_EPT_IPAT, "IPAT");
 	}
 	sb_flag(sb, ps, "PS");
@@ -321,30 +303,29 @@ static void decode_ept(struct sbuf *sb, const struct wfmt *f, unsigned level, u6
 	sb_flag(sb, leaf && (pte & WF_EPT_D), "D");
 	sb_flag(sb, pte & WF_EPT_UX, "UX");
 	sb_flag(sb, leaf && (pte & WF_EPT_SVE), "SVE");
-	sb_add(sb, " addr=0x%llx",
-	       (unsigned long long)(leaf ? wfmt_leaf_base(f, level, pte) : pte & WF_ADDR_MASK));
+	msc_sb_add(sb, " addr=0x%llx",
+		   (unsigned long long)(leaf ? wfmt_leaf_base(f, level, pte) : pte & WF_ADDR_MASK));
 }
 
 int walk_decode_entry(const struct walk_cfg *cfg, u8 level, u64 pte, char *buf, size_t n)
 {
-	struct sbuf sb = {.buf = buf, .n = n, .len = 0};
+	struct msc_sbuf sb;
 	struct wfmt f;
 	u64 rsvd;
 
-	if (buf && n)
-		buf[0] = '\0';
+	msc_sb_init(&sb, buf, n);
 	wfmt_build(&f, cfg);
 	if (f.kind == WF_KIND_NONE || level < 1 || level > f.levels) {
-		sb_add(&sb, "raw=0x%llx", (unsigned long long)pte);
-		return (int)sb.len;
+		msc_sb_add(&sb, "raw=0x%llx", (unsigned long long)pte);
+		return msc_sb_len(&sb);
 	}
 	if (f.esize == 4)
 		pte &= 0xffffffffULL;
 	if (!(pte & f.present)) {
-		sb_add(&sb, "not-present");
+		msc_sb_add(&sb, "not-present");
 		if (pte)
-			sb_add(&sb, " raw=0x%llx", (unsigned long long)pte);
-		return (int)sb.len;
+			msc_sb_add(&sb, " raw=0x%llx", (unsigned long long)pte);
+		return msc_sb_len(&sb);
 	}
 	if (f.kind == WF_KIND_EPT)
 		decode_ept(&sb, &f, level, pte);
@@ -352,8 +333,8 @@ int walk_decode_entry(const struct walk_cfg *cfg, u8 level, u64 pte, char *buf, 
 		decode_legacy(&sb, &f, level, pte);
 	rsvd = pte & f.rsvd[(pte & f.ps[level]) != 0][level];
 	if (rsvd)
-		sb_add(&sb, " rsvd=0x%llx", (unsigned long long)rsvd);
-	return (int)sb.len;
+		msc_sb_add(&sb, " rsvd=0x%llx", (unsigned long long)rsvd);
+	return msc_sb_len(&sb);
 }
 
 const char *walk_acc_name(enum walk_access acc)

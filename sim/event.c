@@ -11,61 +11,28 @@
 
 #include "cpu/mem.h"
 #include "cpu/regs.h"
-
-/* A bounded appender with snprintf's return convention. */
-struct sb {
-	char *buf;
-	size_t n;
-	size_t len; /* length the whole output needs */
-};
-
-__attribute__((format(printf, 2, 3))) static void sb_add(struct sb *s, const char *fmt, ...)
-{
-	size_t room = s->len < s->n ? s->n - s->len : 0;
-	va_list ap;
-	int w;
-
-	va_start(ap, fmt);
-	w = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		s->len += (size_t)w;
-}
-
-static void sb_init(struct sb *s, char *buf, size_t n)
-{
-	s->buf = buf;
-	s->n = buf ? n : 0;
-	s->len = 0;
-	if (s->n)
-		buf[0] = '\0';
-}
-
-static int sb_done(const struct sb *s)
-{
-	return s->len > 0x7fffffff ? 0x7fffffff : (int)s->len;
-}
+#include "cpu/sbuf.h"
 
 typedef unsigned long long ull;
 
 /* "4k", "2m", "4m", "1g", or hex for anything else. */
-static void sb_size(struct sb *s, u64 size)
+static void sb_size(struct msc_sbuf *s, u64 size)
 {
 	switch (size) {
 	case 0x1000ULL:
-		sb_add(s, "4k");
+		msc_sb_add(s, "4k");
 		break;
 	case 0x200000ULL:
-		sb_add(s, "2m");
+		msc_sb_add(s, "2m");
 		break;
 	case 0x400000ULL:
-		sb_add(s, "4m");
+		msc_sb_add(s, "4m");
 		break;
 	case 0x40000000ULL:
-		sb_add(s, "1g");
+		msc_sb_add(s, "1g");
 		break;
 	default:
-		sb_add(s, "0x%llx", (ull)size);
+		msc_sb_add(s, "0x%llx", (ull)size);
 		break;
 	}
 }
@@ -140,9 +107,9 @@ static const char *ret_pf_name(int ret)
 	return ret >= 0 && (size_t)ret < MSC_ARRAY_SIZE(names) ? names[ret] : "RET_PF_?";
 }
 
-static void sb_prefix(struct sb *s, const struct sim_event *ev, const char *name)
+static void sb_prefix(struct msc_sbuf *s, const struct sim_event *ev, const char *name)
 {
-	sb_add(s, "[s%u v%u] %s: ", (unsigned)ev->step, (unsigned)ev->vcpu, name);
+	msc_sb_add(s, "[s%u v%u] %s: ", (unsigned)ev->step, (unsigned)ev->vcpu, name);
 }
 
 static const char *vector_name(u8 vector)
@@ -150,52 +117,53 @@ static const char *vector_name(u8 vector)
 	return vector == X86_VEC_UD ? "#UD" : vector == X86_VEC_GP ? "#GP" : "#?";
 }
 
-static void fmt_reg(struct sb *s, const struct sim_event *ev)
+static void fmt_reg(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const char *reg = scn_reg_name(ev->u.reg.reg);
 
 	if (ev->u.reg.reg == SCN_REG_CPL || ev->u.reg.reg == SCN_REG_CS_L) {
-		sb_add(s, "%s %llu -> %llu", reg, (ull)ev->u.reg.old,
-		       (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
+		msc_sb_add(s, "%s %llu -> %llu", reg, (ull)ev->u.reg.old,
+			   (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
 	} else {
-		sb_add(s, "%s 0x%llx -> 0x%llx", reg, (ull)ev->u.reg.old,
-		       (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
+		msc_sb_add(s, "%s 0x%llx -> 0x%llx", reg, (ull)ev->u.reg.old,
+			   (ull)(ev->u.reg.vector ? ev->u.reg.val : ev->u.reg.now));
 	}
 	if (ev->u.reg.vector) {
-		sb_add(s, " %s (%s)", vector_name(ev->u.reg.vector),
-		       ev->u.reg.rule ? ev->u.reg.rule : "refused");
+		msc_sb_add(s, " %s (%s)", vector_name(ev->u.reg.vector),
+			   ev->u.reg.rule ? ev->u.reg.rule : "refused");
 		return;
 	}
-	sb_add(s, " ok");
+	msc_sb_add(s, " ok");
 	if (ev->u.reg.val != ev->u.reg.now)
-		sb_add(s, " (wrote 0x%llx)", (ull)ev->u.reg.val);
+		msc_sb_add(s, " (wrote 0x%llx)", (ull)ev->u.reg.val);
 }
 
-static void fmt_walk_fault(struct sb *s, const struct walk_fault *f)
+static void fmt_walk_fault(struct msc_sbuf *s, const struct walk_fault *f)
 {
 	switch (f->kind) {
 	case WALK_FAULT_NONE:
 		break;
 	case WALK_FAULT_PF:
-		sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)f->error_code, (ull)f->cr2);
+		msc_sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)f->error_code, (ull)f->cr2);
 		break;
 	case WALK_FAULT_GP:
-		sb_add(s, "#GP");
+		msc_sb_add(s, "#GP");
 		break;
 	case WALK_FAULT_EPT_VIOLATION:
-		sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)f->exit_qual, (ull)f->gpa);
+		msc_sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)f->exit_qual,
+			   (ull)f->gpa);
 		break;
 	case WALK_FAULT_EPT_MISCONFIG:
-		sb_add(s, "EPT misconfig gpa 0x%llx", (ull)f->gpa);
+		msc_sb_add(s, "EPT misconfig gpa 0x%llx", (ull)f->gpa);
 		break;
 	case WALK_FAULT_NPF:
-		sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)f->error_code,
-		       (ull)f->gpa);
+		msc_sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)f->error_code,
+			   (ull)f->gpa);
 		break;
 	}
 }
 
-static void fmt_walk(struct sb *s, const struct sim_event *ev)
+static void fmt_walk(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const struct walk_req *req = ev->u.walk.req;
 	const struct walk_result *res = ev->u.walk.res;
@@ -203,48 +171,48 @@ static void fmt_walk(struct sb *s, const struct sim_event *ev)
 	char dec[160];
 
 	if (!req || !res || !g) {
-		sb_add(s, "(incomplete event)");
+		msc_sb_add(s, "(incomplete event)");
 		return;
 	}
-	sb_add(s, "%s %s va 0x%llx cpl%u%s -> ", walk_fmt_name(g->fmt), walk_acc_name(req->acc),
-	       (ull)req->addr, (unsigned)req->cpl, req->implicit ? " implicit" : "");
+	msc_sb_add(s, "%s %s va 0x%llx cpl%u%s -> ", walk_fmt_name(g->fmt), walk_acc_name(req->acc),
+		   (ull)req->addr, (unsigned)req->cpl, req->implicit ? " implicit" : "");
 	if (res->ok) {
-		sb_add(s, "gpa 0x%llx ", (ull)res->gpa);
+		msc_sb_add(s, "gpa 0x%llx ", (ull)res->gpa);
 		sb_size(s, res->page_size);
-		sb_add(s, " refs %u", (unsigned)res->refs);
+		msc_sb_add(s, " refs %u", (unsigned)res->refs);
 	} else {
 		fmt_walk_fault(s, &res->fault);
-		sb_add(s, " refs %u", (unsigned)res->refs);
+		msc_sb_add(s, " refs %u", (unsigned)res->refs);
 		if (res->fault.rule)
-			sb_add(s, " (%s)", res->fault.rule);
+			msc_sb_add(s, " (%s)", res->fault.rule);
 	}
 	for (u32 i = 0; i < res->nsteps && i < WALK_MAX_STEPS; i++) {
 		const struct walk_step *st = &res->steps[i];
 		const struct walk_cfg *c = st->stage && ev->u.walk.n ? ev->u.walk.n : g;
 
 		walk_decode_entry(c, st->level, st->pte, dec, sizeof(dec));
-		sb_add(s, "\n");
+		msc_sb_add(s, "\n");
 		sb_prefix(s, ev, "mmuscope_walk_step");
-		sb_add(s, "%sL%u entry 0x%llx = 0x%llx %s%s%s", st->stage ? "n" : "",
-		       (unsigned)st->level, (ull)st->pte_pa, (ull)st->pte, dec,
-		       (st->flags & WALK_STEP_PDPTR) ? " [pdptr]" : "",
-		       (st->flags & WALK_STEP_AD_SET) ? " [A/D set]" : "");
+		msc_sb_add(s, "%sL%u entry 0x%llx = 0x%llx %s%s%s", st->stage ? "n" : "",
+			   (unsigned)st->level, (ull)st->pte_pa, (ull)st->pte, dec,
+			   (st->flags & WALK_STEP_PDPTR) ? " [pdptr]" : "",
+			   (st->flags & WALK_STEP_AD_SET) ? " [A/D set]" : "");
 	}
 }
 
-static void fmt_tlb_entry(struct sb *s, const struct tlb_entry *e)
+static void fmt_tlb_entry(struct msc_sbuf *s, const struct tlb_entry *e)
 {
 	char acc[4];
 
 	acc_str(e->acc, acc);
-	sb_add(s, "0x%llx -> 0x%llx ", (ull)e->va, (ull)e->pa);
+	msc_sb_add(s, "0x%llx -> 0x%llx ", (ull)e->va, (ull)e->pa);
 	sb_size(s, e->size);
-	sb_add(s, " vpid %u pcid %u%s acc %s", (unsigned)e->vpid, (unsigned)e->pcid,
-	       e->global ? " global" : "", acc);
+	msc_sb_add(s, " vpid %u pcid %u%s acc %s", (unsigned)e->vpid, (unsigned)e->pcid,
+		   e->global ? " global" : "", acc);
 	if (e->pkey)
-		sb_add(s, " pkey %u", (unsigned)e->pkey);
+		msc_sb_add(s, " pkey %u", (unsigned)e->pkey);
 	if (e->dirty)
-		sb_add(s, " dirty");
+		msc_sb_add(s, " dirty");
 }
 
 /* Which fields a flush names, by its kind. */
@@ -258,162 +226,164 @@ static bool flush_has_pcid(const char *what)
 	return flush_has_va(what) || !strcmp(what, "invpcid.single");
 }
 
-static void fmt_flush(struct sb *s, const struct sim_event *ev)
+static void fmt_flush(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const char *what = ev->u.flush.what ? ev->u.flush.what : "?";
 
-	sb_add(s, "%s", what);
+	msc_sb_add(s, "%s", what);
 	if (flush_has_va(what))
-		sb_add(s, " va 0x%llx", (ull)ev->u.flush.va);
+		msc_sb_add(s, " va 0x%llx", (ull)ev->u.flush.va);
 	if (flush_has_pcid(what))
-		sb_add(s, " pcid %u", (unsigned)ev->u.flush.pcid);
+		msc_sb_add(s, " pcid %u", (unsigned)ev->u.flush.pcid);
 	if (ev->u.flush.vector)
-		sb_add(s, " -> %s (%s)", vector_name(ev->u.flush.vector),
-		       ev->u.flush.rule ? ev->u.flush.rule : "refused");
+		msc_sb_add(s, " -> %s (%s)", vector_name(ev->u.flush.vector),
+			   ev->u.flush.rule ? ev->u.flush.rule : "refused");
 	else
-		sb_add(s, " dropped %zu", ev->u.flush.dropped);
+		msc_sb_add(s, " dropped %zu", ev->u.flush.dropped);
 }
 
-static void fmt_access(struct sb *s, const struct sim_event *ev)
+static void fmt_access(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const struct sim_ev_access *a = &ev->u.access;
 
-	sb_add(s, "%s va 0x%llx size %u cpl%u%s -> ", scn_access_name(a->kind), (ull)a->va,
-	       (unsigned)a->size, (unsigned)a->cpl, a->implicit ? " implicit" : "");
+	msc_sb_add(s, "%s va 0x%llx size %u cpl%u%s -> ", scn_access_name(a->kind), (ull)a->va,
+		   (unsigned)a->size, (unsigned)a->cpl, a->implicit ? " implicit" : "");
 	switch (a->fault) {
 	case SCN_FAULT_NONE:
-		sb_add(s, "gpa 0x%llx ", (ull)a->gpa);
+		msc_sb_add(s, "gpa 0x%llx ", (ull)a->gpa);
 		sb_size(s, a->page_size);
 		if (a->kind != SCN_ACC_FETCH)
-			sb_add(s, " value 0x%llx", (ull)a->value);
+			msc_sb_add(s, " value 0x%llx", (ull)a->value);
 		break;
 	case SCN_FAULT_PF:
-		sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)a->error_code, (ull)a->cr2);
+		msc_sb_add(s, "#PF ec 0x%llx cr2 0x%llx", (ull)a->error_code, (ull)a->cr2);
 		break;
 	case SCN_FAULT_GP:
-		sb_add(s, "#GP");
+		msc_sb_add(s, "#GP");
 		break;
 	case SCN_FAULT_UD:
-		sb_add(s, "#UD");
+		msc_sb_add(s, "#UD");
 		break;
 	case SCN_FAULT_EPT_VIOLATION:
-		sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)a->qual, (ull)a->gpa);
+		msc_sb_add(s, "EPT violation qual 0x%llx gpa 0x%llx", (ull)a->qual, (ull)a->gpa);
 		break;
 	case SCN_FAULT_EPT_MISCONFIG:
-		sb_add(s, "EPT misconfig gpa 0x%llx", (ull)a->gpa);
+		msc_sb_add(s, "EPT misconfig gpa 0x%llx", (ull)a->gpa);
 		break;
 	case SCN_FAULT_NPF:
-		sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)a->error_code,
-		       (ull)a->gpa);
+		msc_sb_add(s, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx", (ull)a->error_code,
+			   (ull)a->gpa);
 		break;
 	}
-	sb_add(s, " via %s outcomes %u", a->from_tlb ? "tlb" : "walk", (unsigned)a->outcomes);
+	msc_sb_add(s, " via %s outcomes %u", a->from_tlb ? "tlb" : "walk", (unsigned)a->outcomes);
 	if (a->rule)
-		sb_add(s, " (%s)", a->rule);
+		msc_sb_add(s, " (%s)", a->rule);
 }
 
-static void sb_slot_flags(struct sb *s, u32 flags)
+static void sb_slot_flags(struct msc_sbuf *s, u32 flags)
 {
 	if (!flags) {
-		sb_add(s, "none");
+		msc_sb_add(s, "none");
 		return;
 	}
-	sb_add(s, "%s%s%s", (flags & GMEM_SLOT_READONLY) ? "readonly" : "",
-	       (flags & GMEM_SLOT_READONLY) && (flags & GMEM_SLOT_DIRTY_LOG) ? "|" : "",
-	       (flags & GMEM_SLOT_DIRTY_LOG) ? "dirty_log" : "");
+	msc_sb_add(s, "%s%s%s", (flags & GMEM_SLOT_READONLY) ? "readonly" : "",
+		   (flags & GMEM_SLOT_READONLY) && (flags & GMEM_SLOT_DIRTY_LOG) ? "|" : "",
+		   (flags & GMEM_SLOT_DIRTY_LOG) ? "dirty_log" : "");
 	if (flags & ~(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG))
-		sb_add(s, "|0x%x", (unsigned)(flags & ~(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG)));
+		msc_sb_add(s, "|0x%x",
+			   (unsigned)(flags & ~(GMEM_SLOT_READONLY | GMEM_SLOT_DIRTY_LOG)));
 }
 
-static void fmt_memslot(struct sb *s, const struct sim_event *ev)
+static void fmt_memslot(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const char *what = ev->u.memslot.what ? ev->u.memslot.what : "?";
 	const struct scn_memslot *m = ev->u.memslot.slot;
 
-	sb_add(s, "%s", what);
+	msc_sb_add(s, "%s", what);
 	if (!m)
 		return;
-	sb_add(s, " as %u id %u", (unsigned)m->as, (unsigned)m->id);
+	msc_sb_add(s, " as %u id %u", (unsigned)m->as, (unsigned)m->id);
 	if (!strcmp(what, "delete"))
 		return;
 	if (!strcmp(what, "add"))
-		sb_add(s, " gpa 0x%llx size 0x%llx", (ull)m->gpa, (ull)m->size);
-	sb_add(s, " flags ");
+		msc_sb_add(s, " gpa 0x%llx size 0x%llx", (ull)m->gpa, (ull)m->size);
+	msc_sb_add(s, " flags ");
 	sb_slot_flags(s, m->flags);
 	if (!strcmp(what, "add") && m->alias)
-		sb_add(s, " alias as %u id %u offset 0x%llx", (unsigned)m->alias_as,
-		       (unsigned)m->alias_id, (ull)m->alias_offset);
+		msc_sb_add(s, " alias as %u id %u offset 0x%llx", (unsigned)m->alias_as,
+			   (unsigned)m->alias_id, (ull)m->alias_offset);
 }
 
-static void sb_bytes(struct sb *s, const u8 *b, unsigned len)
+static void sb_bytes(struct msc_sbuf *s, const u8 *b, unsigned len)
 {
 	for (unsigned i = 0; i < len; i++)
-		sb_add(s, "%s%02x", i ? " " : "", (unsigned)b[i]);
+		msc_sb_add(s, "%s%02x", i ? " " : "", (unsigned)b[i]);
 }
 
 /* The MMU event's own line (mmu_event_format(): KVM's TP_printk or mmuscope_'s). */
-static void sb_mmu(struct sb *s, const struct mmu_event *mev)
+static void sb_mmu(struct msc_sbuf *s, const struct mmu_event *mev)
 {
 	char tmp[512];
 
 	if (!mev) {
-		sb_add(s, "mmuscope_unknown: ");
+		msc_sb_add(s, "mmuscope_unknown: ");
 		return;
 	}
 	mmu_event_format(mev, tmp, sizeof(tmp));
-	sb_add(s, "%s", tmp);
+	msc_sb_add(s, "%s", tmp);
 }
 
 int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 {
-	struct sb s;
+	struct msc_sbuf s;
 
-	sb_init(&s, buf, n);
+	msc_sb_init(&s, buf, n);
 	if (!ev)
 		return 0;
 	if (ev->kind == SIM_EV_MMU) {
 		/* "[sN vM] " then the line exactly as the MMU model formats it. */
-		sb_add(&s, "[s%u v%u] ", (unsigned)ev->step, (unsigned)ev->vcpu);
+		msc_sb_add(&s, "[s%u v%u] ", (unsigned)ev->step, (unsigned)ev->vcpu);
 		sb_mmu(&s, ev->u.mmu.ev);
-		return sb_done(&s);
+		return msc_sb_len(&s);
 	}
 	sb_prefix(&s, ev, ev_name(ev));
 	switch (ev->kind) {
 	case SIM_EV_STEP:
-		sb_add(&s, "%s", scn_op_name(ev->u.step.op));
+		msc_sb_add(&s, "%s", scn_op_name(ev->u.step.op));
 		break;
 	case SIM_EV_REG_WRITE:
 		fmt_reg(&s, ev);
 		break;
 	case SIM_EV_PT_WRITE:
-		sb_add(&s, "%s as %u gpa 0x%llx size %u: 0x%llx -> 0x%llx%s",
-		       ev->u.pt.guest ? "guest" : "setup", (unsigned)ev->u.pt.as, (ull)ev->u.pt.gpa,
-		       (unsigned)ev->u.pt.size, (ull)ev->u.pt.old, (ull)ev->u.pt.val,
-		       ev->u.pt.dropped ? " dropped (read-only memslot)" : "");
+		msc_sb_add(&s, "%s as %u gpa 0x%llx size %u: 0x%llx -> 0x%llx%s",
+			   ev->u.pt.guest ? "guest" : "setup", (unsigned)ev->u.pt.as,
+			   (ull)ev->u.pt.gpa, (unsigned)ev->u.pt.size, (ull)ev->u.pt.old,
+			   (ull)ev->u.pt.val,
+			   ev->u.pt.dropped ? " dropped (read-only memslot)" : "");
 		break;
 	case SIM_EV_MEM_WRITE:
-		sb_add(&s, "%s as %u gpa 0x%llx size %u value 0x%llx%s",
-		       ev->u.mem.host ? "host" : "guest", (unsigned)ev->u.mem.as,
-		       (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val,
-		       ev->u.mem.unbacked  ? " dropped (no memslot)"
-		       : ev->u.mem.dropped ? " dropped (read-only memslot)"
-					   : "");
+		msc_sb_add(&s, "%s as %u gpa 0x%llx size %u value 0x%llx%s",
+			   ev->u.mem.host ? "host" : "guest", (unsigned)ev->u.mem.as,
+			   (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val,
+			   ev->u.mem.unbacked  ? " dropped (no memslot)"
+			   : ev->u.mem.dropped ? " dropped (read-only memslot)"
+					       : "");
 		break;
 	case SIM_EV_MEM_READ:
-		sb_add(&s, "as %u gpa 0x%llx size %u -> 0x%llx", (unsigned)ev->u.mem.as,
-		       (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val);
+		msc_sb_add(&s, "as %u gpa 0x%llx size %u -> 0x%llx", (unsigned)ev->u.mem.as,
+			   (ull)ev->u.mem.gpa, (unsigned)ev->u.mem.size, (ull)ev->u.mem.val);
 		break;
 	case SIM_EV_INSN:
 		sb_bytes(&s, ev->u.insn.bytes, ev->u.insn.bytes ? ev->u.insn.len : 0);
-		sb_add(&s, " %s", ev->u.insn.text ? ev->u.insn.text : "(bad)");
+		msc_sb_add(&s, " %s", ev->u.insn.text ? ev->u.insn.text : "(bad)");
 		if (ev->u.insn.write_size)
-			sb_add(&s, " (writes %u)", (unsigned)ev->u.insn.write_size);
+			msc_sb_add(&s, " (writes %u)", (unsigned)ev->u.insn.write_size);
 		break;
 	case SIM_EV_WALK:
 		fmt_walk(&s, ev);
 		break;
 	case SIM_EV_TLB_HIT:
-		sb_add(&s, "va 0x%llx via ", (ull)ev->u.tlb.va);
+		msc_sb_add(&s, "va 0x%llx via ", (ull)ev->u.tlb.va);
 		if (ev->u.tlb.e)
 			fmt_tlb_entry(&s, ev->u.tlb.e);
 		break;
@@ -431,100 +401,101 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 		fmt_memslot(&s, ev);
 		break;
 	case SIM_EV_EXPECT_FAIL:
-		sb_add(&s, "%s expected %s observed %s at %u:%u",
-		       ev->u.fail.what ? ev->u.fail.what : "?", ev->u.fail.expected,
-		       ev->u.fail.observed, (unsigned)ev->u.fail.pos.line,
-		       (unsigned)ev->u.fail.pos.col);
+		msc_sb_add(&s, "%s expected %s observed %s at %u:%u",
+			   ev->u.fail.what ? ev->u.fail.what : "?", ev->u.fail.expected,
+			   ev->u.fail.observed, (unsigned)ev->u.fail.pos.line,
+			   (unsigned)ev->u.fail.pos.col);
 		break;
 	case SIM_EV_DIVERGENCE:
-		sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
+		msc_sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
 		break;
 	case SIM_EV_VMEXIT:
-		sb_add(&s, "#PF gva 0x%llx ec 0x%llx -> %s", (ull)ev->u.vmexit.gva,
-		       (ull)ev->u.vmexit.error_code, ret_pf_name(ev->u.vmexit.ret));
+		msc_sb_add(&s, "#PF gva 0x%llx ec 0x%llx -> %s", (ull)ev->u.vmexit.gva,
+			   (ull)ev->u.vmexit.error_code, ret_pf_name(ev->u.vmexit.ret));
 		if (ev->u.vmexit.inject)
-			sb_add(&s, " inject #PF ec 0x%llx cr2 0x%llx",
-			       (ull)ev->u.vmexit.inject_error_code, (ull)ev->u.vmexit.inject_cr2);
+			msc_sb_add(&s, " inject #PF ec 0x%llx cr2 0x%llx",
+				   (ull)ev->u.vmexit.inject_error_code,
+				   (ull)ev->u.vmexit.inject_cr2);
 		else if (ev->u.vmexit.emulate)
-			sb_add(&s, " emulate");
+			msc_sb_add(&s, " emulate");
 		break;
 	case SIM_EV_MMU:
 		break; /* formatted above */
 	}
-	return sb_done(&s);
+	return msc_sb_len(&s);
 }
 
 /* ---- JSON ---- */
 
 /* A JSON string (RFC 8259 section 7): quote, backslash and controls escaped. */
-static void js_str(struct sb *s, const char *str)
+static void js_str(struct msc_sbuf *s, const char *str)
 {
 	if (!str) {
-		sb_add(s, "null");
+		msc_sb_add(s, "null");
 		return;
 	}
-	sb_add(s, "\"");
+	msc_sb_add(s, "\"");
 	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
 		switch (*p) {
 		case '"':
-			sb_add(s, "\\\"");
+			msc_sb_add(s, "\\\"");
 			break;
 		case '\\':
-			sb_add(s, "\\\\");
+			msc_sb_add(s, "\\\\");
 			break;
 		case '\n':
-			sb_add(s, "\\n");
+			msc_sb_add(s, "\\n");
 			break;
 		case '\r':
-			sb_add(s, "\\r");
+			msc_sb_add(s, "\\r");
 			break;
 		case '\t':
-			sb_add(s, "\\t");
+			msc_sb_add(s, "\\t");
 			break;
 		case '\b':
-			sb_add(s, "\\b");
+			msc_sb_add(s, "\\b");
 			break;
 		case '\f':
-			sb_add(s, "\\f");
+			msc_sb_add(s, "\\f");
 			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
-				sb_add(s, "\\u%04x", (unsigned)*p);
+				msc_sb_add(s, "\\u%04x", (unsigned)*p);
 			else
-				sb_add(s, "%c", (char)*p);
+				msc_sb_add(s, "%c", (char)*p);
 			break;
 		}
 	}
-	sb_add(s, "\"");
+	msc_sb_add(s, "\"");
 }
 
-static void js_key(struct sb *s, const char *key)
+static void js_key(struct msc_sbuf *s, const char *key)
 {
-	sb_add(s, ",\"%s\":", key);
+	msc_sb_add(s, ",\"%s\":", key);
 }
 
-static void js_kstr(struct sb *s, const char *key, const char *val)
+static void js_kstr(struct msc_sbuf *s, const char *key, const char *val)
 {
 	js_key(s, key);
 	js_str(s, val);
 }
 
-static void js_hex(struct sb *s, const char *key, u64 v)
+static void js_hex(struct msc_sbuf *s, const char *key, u64 v)
 {
-	sb_add(s, ",\"%s\":\"0x%llx\"", key, (ull)v);
+	msc_sb_add(s, ",\"%s\":\"0x%llx\"", key, (ull)v);
 }
 
-static void js_uint(struct sb *s, const char *key, u64 v)
+static void js_uint(struct msc_sbuf *s, const char *key, u64 v)
 {
-	sb_add(s, ",\"%s\":%llu", key, (ull)v);
+	msc_sb_add(s, ",\"%s\":%llu", key, (ull)v);
 }
 
-static void js_bool(struct sb *s, const char *key, bool v)
+static void js_bool(struct msc_sbuf *s, const char *key, bool v)
 {
-	sb_add(s, ",\"%s\":%s", key, v ? "true" : "false");
+	msc_sb_add(s, ",\"%s\":%s", key, v ? "true" : "false");
 }
 
-static void js_walk(struct sb *s, const struct sim_event *ev)
+static void js_walk(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const struct walk_req *req = ev->u.walk.req;
 	const struct walk_result *res = ev->u.walk.res;
@@ -557,14 +528,14 @@ static void js_walk(struct sb *s, const struct sim_event *ev)
 		js_kstr(s, "rule", res->fault.rule);
 	}
 	js_key(s, "steps");
-	sb_add(s, "[");
+	msc_sb_add(s, "[");
 	for (u32 i = 0; i < res->nsteps && i < WALK_MAX_STEPS; i++) {
 		const struct walk_step *st = &res->steps[i];
 		const struct walk_cfg *c = st->stage && ev->u.walk.n ? ev->u.walk.n : g;
 
 		walk_decode_entry(c, st->level, st->pte, dec, sizeof(dec));
-		sb_add(s, "%s{\"stage\":%u,\"level\":%u", i ? "," : "", (unsigned)st->stage,
-		       (unsigned)st->level);
+		msc_sb_add(s, "%s{\"stage\":%u,\"level\":%u", i ? "," : "", (unsigned)st->stage,
+			   (unsigned)st->level);
 		js_hex(s, "table", st->table);
 		js_hex(s, "entry_addr", st->pte_addr);
 		js_hex(s, "entry_pa", st->pte_pa);
@@ -572,12 +543,12 @@ static void js_walk(struct sb *s, const struct sim_event *ev)
 		js_kstr(s, "decoded", dec);
 		js_bool(s, "pdptr", st->flags & WALK_STEP_PDPTR);
 		js_bool(s, "ad_set", st->flags & WALK_STEP_AD_SET);
-		sb_add(s, "}");
+		msc_sb_add(s, "}");
 	}
-	sb_add(s, "]");
+	msc_sb_add(s, "]");
 }
 
-static void js_tlb_entry(struct sb *s, const char *key, const struct tlb_entry *e)
+static void js_tlb_entry(struct msc_sbuf *s, const char *key, const struct tlb_entry *e)
 {
 	char acc[4];
 
@@ -585,7 +556,7 @@ static void js_tlb_entry(struct sb *s, const char *key, const struct tlb_entry *
 		return;
 	acc_str(e->acc, acc);
 	js_key(s, key);
-	sb_add(s, "{\"vpid\":%u,\"pcid\":%u", (unsigned)e->vpid, (unsigned)e->pcid);
+	msc_sb_add(s, "{\"vpid\":%u,\"pcid\":%u", (unsigned)e->vpid, (unsigned)e->pcid);
 	js_bool(s, "global", e->global);
 	js_hex(s, "va", e->va);
 	js_hex(s, "pa", e->pa);
@@ -593,10 +564,10 @@ static void js_tlb_entry(struct sb *s, const char *key, const struct tlb_entry *
 	js_kstr(s, "acc", acc);
 	js_uint(s, "pkey", e->pkey);
 	js_bool(s, "dirty", e->dirty);
-	sb_add(s, "}");
+	msc_sb_add(s, "}");
 }
 
-static void js_access(struct sb *s, const struct sim_event *ev)
+static void js_access(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const struct sim_ev_access *a = &ev->u.access;
 
@@ -617,7 +588,7 @@ static void js_access(struct sb *s, const struct sim_event *ev)
 	js_kstr(s, "rule", a->rule);
 }
 
-static void js_memslot(struct sb *s, const struct sim_event *ev)
+static void js_memslot(struct msc_sbuf *s, const struct sim_event *ev)
 {
 	const struct scn_memslot *m = ev->u.memslot.slot;
 
@@ -633,30 +604,30 @@ static void js_memslot(struct sb *s, const struct sim_event *ev)
 		js_hex(s, "size", m->size);
 	}
 	js_key(s, "flags");
-	sb_add(s, "[");
+	msc_sb_add(s, "[");
 	if (m->flags & GMEM_SLOT_READONLY)
-		sb_add(s, "\"readonly\"");
+		msc_sb_add(s, "\"readonly\"");
 	if (m->flags & GMEM_SLOT_DIRTY_LOG)
-		sb_add(s, "%s\"dirty_log\"", (m->flags & GMEM_SLOT_READONLY) ? "," : "");
-	sb_add(s, "]");
+		msc_sb_add(s, "%s\"dirty_log\"", (m->flags & GMEM_SLOT_READONLY) ? "," : "");
+	msc_sb_add(s, "]");
 	if (m->alias && ev->u.memslot.what && !strcmp(ev->u.memslot.what, "add")) {
 		js_key(s, "alias");
-		sb_add(s, "{\"as\":%u,\"id\":%u", (unsigned)m->alias_as, (unsigned)m->alias_id);
+		msc_sb_add(s, "{\"as\":%u,\"id\":%u", (unsigned)m->alias_as, (unsigned)m->alias_id);
 		js_hex(s, "offset", m->alias_offset);
-		sb_add(s, "}");
+		msc_sb_add(s, "}");
 	}
 }
 
 int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 {
-	struct sb s;
+	struct msc_sbuf s;
 	char tmp[3 * SCN_MAX_INSN + 1];
-	struct sb bs;
+	struct msc_sbuf bs;
 
-	sb_init(&s, buf, n);
+	msc_sb_init(&s, buf, n);
 	if (!ev)
 		return 0;
-	sb_add(&s, "{\"event\":");
+	msc_sb_add(&s, "{\"event\":");
 	js_str(&s, ev_name(ev));
 	js_uint(&s, "step", ev->step);
 	js_uint(&s, "vcpu", ev->vcpu);
@@ -703,7 +674,7 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		js_hex(&s, "value", ev->u.mem.val);
 		break;
 	case SIM_EV_INSN:
-		sb_init(&bs, tmp, sizeof(tmp));
+		msc_sb_init(&bs, tmp, sizeof(tmp));
 		if (ev->u.insn.bytes)
 			sb_bytes(&bs, ev->u.insn.bytes,
 				 ev->u.insn.len > SCN_MAX_INSN ? SCN_MAX_INSN : ev->u.insn.len);
@@ -771,6 +742,6 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		break;
 	}
 	}
-	sb_add(&s, "}");
-	return sb_done(&s);
+	msc_sb_add(&s, "}");
+	return msc_sb_len(&s);
 }
