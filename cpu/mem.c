@@ -651,51 +651,41 @@ int gmem_write_host(struct gmem *m, u8 as, gpa_t gpa, const void *buf, u64 len)
 	return write_common(m, as, gpa, buf, len, false);
 }
 
-/* Guest memory is little-endian (x86); assemble values byte by byte so the
- * result does not depend on the host's byte order. */
+/* Guest memory is little-endian (x86): values are assembled byte by byte
+ * (msc_le_get/put) so the result does not depend on the host's byte order. */
 int gmem_read64(const struct gmem *m, u8 as, gpa_t gpa, u64 *val)
 {
 	u8 b[8];
-	u64 v = 0;
 	int r = gmem_read(m, as, gpa, b, sizeof(b));
 
-	if (r)
-		return r;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | b[i];
-	*val = v;
-	return 0;
+	if (!r)
+		*val = msc_le_get(b, sizeof(b));
+	return r;
 }
 
 int gmem_write64(struct gmem *m, u8 as, gpa_t gpa, u64 val)
 {
 	u8 b[8];
 
-	for (int i = 0; i < 8; i++)
-		b[i] = (u8)(val >> (8 * i));
+	msc_le_put(b, val, sizeof(b));
 	return gmem_write(m, as, gpa, b, sizeof(b));
 }
 
 int gmem_read32(const struct gmem *m, u8 as, gpa_t gpa, u32 *val)
 {
 	u8 b[4];
-	u32 v = 0;
 	int r = gmem_read(m, as, gpa, b, sizeof(b));
 
-	if (r)
-		return r;
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | b[i];
-	*val = v;
-	return 0;
+	if (!r)
+		*val = (u32)msc_le_get(b, sizeof(b));
+	return r;
 }
 
 int gmem_write32(struct gmem *m, u8 as, gpa_t gpa, u32 val)
 {
 	u8 b[4];
 
-	for (int i = 0; i < 4; i++)
-		b[i] = (u8)(val >> (8 * i));
+	msc_le_put(b, val, sizeof(b));
 	return gmem_write(m, as, gpa, b, sizeof(b));
 }
 

@@ -36,6 +36,22 @@ typedef u64 hfn_t; /* simulated host frame number */
 
 #define MSC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* x86 memory is little-endian: @size (1..8) bytes at @buf as a value, and back. */
+static inline u64 msc_le_get(const u8 *buf, unsigned size)
+{
+	u64 v = 0;
+
+	for (unsigned i = 0; i < size && i < 8; i++)
+		v |= (u64)buf[i] << (8 * i);
+	return v;
+}
+
+static inline void msc_le_put(u8 *buf, u64 val, unsigned size)
+{
+	for (unsigned i = 0; i < size && i < 8; i++)
+		buf[i] = (u8)(val >> (8 * i));
+}
+
 /* A 64-bit mixing function (the SplitMix64 finalizer) for hash tables. */
 static inline u64 msc_mix64(u64 x)
 {

@@ -32,21 +32,6 @@ void sim_err(const struct sim *sim, struct scn_error *err, struct scn_pos pos, c
 	va_end(ap);
 }
 
-void sim_le_put(u8 *buf, u64 val, unsigned size)
-{
-	for (unsigned i = 0; i < size && i < 8; i++)
-		buf[i] = (u8)(val >> (8 * i));
-}
-
-u64 sim_le_get(const u8 *buf, unsigned size)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < size && i < 8; i++)
-		v |= (u64)buf[i] << (8 * i);
-	return v;
-}
-
 struct cpu_wr sim_write_reg(struct cpu *c, enum scn_reg reg, u64 val)
 {
 	static const struct cpu_wr bad_cpl = {X86_VEC_GP, "CPL must be 0..3 (SDM Vol. 3 5.5)"};

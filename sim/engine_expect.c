@@ -159,7 +159,7 @@ static void check_mem(struct sim *sim, const struct scn_step *st)
 		     (ull)e->mem.gpa, (unsigned)e->mem.as);
 		return;
 	}
-	got = sim_le_get(buf, size);
+	got = msc_le_get(buf, size);
 	if (got != e->mem.value)
 		fail(sim, where(st, e->pos), "mem", w, "0x%llx", (ull)got);
 }

@@ -102,7 +102,7 @@ static int pt_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
 		return MSC_EINVAL;
 	if (size == 4)
 		val &= 0xffffffffULL;
-	sim_le_put(buf, val, size);
+	msc_le_put(buf, val, size);
 	if (h->guest) {
 		/* A guest write: a read-only memslot drops it (KVM: an MMIO exit). */
 		r = gmem_write(h->m, h->as, pa, buf, size);
@@ -275,7 +275,7 @@ static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *
 			return MSC_EINVAL;
 		}
 		ev.kind = SIM_EV_MEM_READ;
-		ev.u.mem.val = sim_le_get(buf, size);
+		ev.u.mem.val = msc_le_get(buf, size);
 		sim->obs.value = ev.u.mem.val;
 		sim->obs.has_value = true;
 		sim->mc->c.mem_reads++;
@@ -285,7 +285,7 @@ static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *
 	ev.kind = SIM_EV_MEM_WRITE;
 	ev.u.mem.val = st->u.mem.value & size_mask(size);
 	ev.u.mem.host = st->u.mem.host;
-	sim_le_put(buf, ev.u.mem.val, size);
+	msc_le_put(buf, ev.u.mem.val, size);
 	if (st->u.mem.host) {
 		r = gmem_write_host(sim->mc->mem, as, gpa, buf, size);
 	} else {
@@ -452,13 +452,13 @@ static const char *access_data(struct sim *sim, const struct scn_step *st, u8 as
 			*value = size_mask(size);
 			return "no memslot at gpa: the read returns all ones";
 		}
-		*value = sim_le_get(buf, size);
+		*value = msc_le_get(buf, size);
 		return NULL;
 	case SCN_ACC_WRITE:
 		break;
 	}
 	*value = st->u.access.value & size_mask(size);
-	sim_le_put(buf, *value, size);
+	msc_le_put(buf, *value, size);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = SIM_EV_MEM_WRITE;
 	ev.u.mem.as = as;

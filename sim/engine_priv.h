@@ -98,8 +98,6 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 void sim_check_expect(struct sim *sim, const struct scn_step *st);
 
 /* Little-endian @size-byte values in guest memory (x86 is little-endian). */
-void sim_le_put(u8 *buf, u64 val, unsigned size);
-u64 sim_le_get(const u8 *buf, unsigned size);
 
 /* Scenario page-table format -> builder: fmt, levels, root, as (no alloc or write hook). */
 void sim_pt_builder(struct sim *sim, const struct scn_pt_ref *ref, struct pt_builder *b);
