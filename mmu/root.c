@@ -139,24 +139,11 @@ void mmu_vcpu_destroy(struct mmu_vcpu *v)
 
 /* ---- contexts (§2.4, §3 of the reference) ---- */
 
-/* init_kvm_tdp_mmu(): the TDP root role; nothing to do when both roles are unchanged. */
-static void init_kvm_tdp_mmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role)
-{
-	struct kvm_mmu *context = &v->root_mmu;
-	u8 level = mmu_tdp_level(v->max_tdp_level, v->forced_tdp_level, v->guest_maxphyaddr);
-	union kvm_mmu_page_role root_role = mmu_calc_tdp_root_role(cpu_role, level, v->ad_enabled);
-
-	if (cpu_role.as_u64 == context->cpu_role.as_u64 &&
-	    root_role.word == context->root_role.word)
-		return;
-	/* KVM also picks page_fault/gva_to_gpa here and rebuilds the permission and
-	 * reserved-bit tables (reset_guest_paging_metadata()): the fault milestone. */
-	context->cpu_role = cpu_role;
-	context->root_role = root_role;
-	v->root_stats.context_inits++;
-}
-
-/* shadow_mmu_init_context(): the same short-circuit for the shadow MMUs. */
+/*
+ * shadow_mmu_init_context() / the tail of init_kvm_tdp_mmu(): nothing to do when
+ * both roles are unchanged. KVM also picks page_fault/gva_to_gpa here and
+ * rebuilds the permission and reserved-bit tables (reset_guest_paging_metadata()).
+ */
 static void shadow_mmu_init_context(struct mmu_vcpu *v, struct kvm_mmu *context,
 				    union kvm_cpu_role cpu_role, union kvm_mmu_page_role root_role)
 {
@@ -166,6 +153,15 @@ static void shadow_mmu_init_context(struct mmu_vcpu *v, struct kvm_mmu *context,
 	context->cpu_role = cpu_role;
 	context->root_role = root_role;
 	v->root_stats.context_inits++;
+}
+
+/* init_kvm_tdp_mmu(): the TDP root role, with the same short-circuit. */
+static void init_kvm_tdp_mmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role)
+{
+	u8 level = mmu_tdp_level(v->max_tdp_level, v->forced_tdp_level, v->guest_maxphyaddr);
+
+	shadow_mmu_init_context(v, &v->root_mmu, cpu_role,
+				mmu_calc_tdp_root_role(cpu_role, level, v->ad_enabled));
 }
 
 /* init_kvm_softmmu() -> kvm_init_shadow_mmu(): level >= 3 and efer_nx forced (role.c). */
