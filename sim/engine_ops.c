@@ -732,7 +732,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	struct walk_gmem_ctx gctx = {.m = sim->mc->mem, .as = as};
 	struct tlb_outcome allowed[TLB_MAX_OUTCOMES];
 	const struct tlb_entry *e = NULL;
-	struct walk_result fresh, res;
+	struct walk_result res;
 	struct walk_ctx wctx;
 	struct walk_req req;
 	struct walk_cfg cfg;
@@ -763,20 +763,23 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 		return MSC_EINVAL;
 	}
 
-	/* (1) The reference: a fresh walk with no side effects, and what the TLB allows. */
+	/*
+	 * (1) The simulated CPU uses a translation it holds (retain), else it walks.
+	 * (2) The reference: the fresh walk's outcome and what the TLB allows. The
+	 * real walk is that fresh walk (its A/D writes come after every check and do
+	 * not change the outcome); only a TLB hit needs a separate walk without side
+	 * effects. A non-canonical address is never cached, so it never hits.
+	 */
+	memset(&o, 0, sizeof(o));
 	memset(&wctx, 0, sizeof(wctx));
 	wctx.g = &cfg;
-	wctx.mem.map = ro_map;
-	wctx.mem.ctx = &gctx;
-	walk_translate(&wctx, &req, &fresh);
-	nallowed = tlb_allowed_outcomes(v->tlb, vpid, pcid, &cfg, &req, &fresh, allowed);
-
-	/* (2) The simulated CPU: a translation it holds (retain), else a real walk. */
-	memset(&o, 0, sizeof(o));
-	if (sim->s->machine.tlb == SCN_TLB_RETAIN && cfg.fmt != WALK_FMT_NONE &&
-	    fresh.fault.kind != WALK_FAULT_GP)
+	if (sim->s->machine.tlb == SCN_TLB_RETAIN && cfg.fmt != WALK_FMT_NONE)
 		e = tlb_pick(v->tlb, vpid, pcid, &cfg, &req, &perm, &rule);
 	if (e) {
+		wctx.mem.map = ro_map;
+		wctx.mem.ctx = &gctx;
+		walk_translate(&wctx, &req, &res);
+		nallowed = tlb_allowed_outcomes(v->tlb, vpid, pcid, &cfg, &req, &res, allowed);
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = SIM_EV_TLB_HIT;
 		ev.u.tlb.e = e;
@@ -796,6 +799,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	} else {
 		walk_mem_gmem(&wctx.mem, &gctx);
 		walk_translate(&wctx, &req, &res);
+		nallowed = tlb_allowed_outcomes(v->tlb, vpid, pcid, &cfg, &req, &res, allowed);
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = SIM_EV_WALK;
 		ev.u.walk.req = &req;
