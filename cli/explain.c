@@ -219,42 +219,6 @@ static void pt_cfg_build(struct walk_cfg *c, const struct scn_pt_ref *pt,
 	}
 }
 
-/*
- * Level of the entry at @gpa on @va's path through the tables at c->root, following
- * the entries in memory now; 0 when @gpa is not on the path.
- */
-static u8 entry_level(const struct explain *x, const struct walk_cfg *c, u8 as, u64 va, u64 gpa)
-{
-	const struct gmem *m = sim_gmem(x->sim);
-	bool small = c->fmt == WALK_FMT_32;
-	unsigned bits = small ? 10 : 9, esize = small ? 4 : 8;
-	u64 table = c->fmt == WALK_FMT_PAE ? c->root & ~0x1fULL : c->root & ~0xfffULL;
-
-	for (u8 l = c->levels; l >= 1; l--) {
-		unsigned shift = 12 + bits * (l - 1u);
-		u64 idx = (va >> shift) & ((1ULL << bits) - 1);
-		u64 addr, e = 0;
-		u32 e32;
-
-		if (c->fmt == WALK_FMT_PAE && l == 3)
-			idx = (va >> 30) & 3;
-		addr = table + idx * esize;
-		if (addr == gpa)
-			return l;
-		if (small) {
-			if (gmem_read32(m, as, addr, &e32))
-				return 0;
-			e = e32;
-		} else if (gmem_read64(m, as, addr, &e)) {
-			return 0;
-		}
-		if (!(e & (c->fmt == WALK_FMT_EPT ? 7 : 1)) || (l > 1 && l < 4 && (e & BIT_ULL(7))))
-			return 0;
-		table = e & (small ? 0xfffff000ULL : GENMASK_ULL(51, 12));
-	}
-	return 0;
-}
-
 /* What a page-table step asks for, before the entries it writes. */
 static void print_request(const struct explain *x)
 {
@@ -309,13 +273,9 @@ static void ev_pt(struct explain *x, const struct sim_event *ev)
 	const struct walk_cfg *c = &x->pt_cfg;
 	bool is_pt = x->st->op == SCN_OP_MAP || x->st->op == SCN_OP_UNMAP ||
 		     x->st->op == SCN_OP_SET_ENTRY;
-	u8 level = 0;
+	u8 level = is_pt ? ev->u.pt.level : 0;
 	char a[256], b[256];
 
-	if (is_pt)
-		level = entry_level(x, c, x->st->u.pt.pt.as, x->st->u.pt.va, ev->u.pt.gpa);
-	if (!level && x->st->op == SCN_OP_SET_ENTRY)
-		level = x->st->u.pt.level;
 	printf("  entry written at gpa 0x%llx", (unsigned long long)ev->u.pt.gpa);
 	if (level)
 		printf(" (level %u of %s)", level, walk_fmt_name(c->fmt));

@@ -88,7 +88,7 @@ static int rd(const struct pt_builder *b, const struct geom *g, u64 pa, u64 *val
 	return r;
 }
 
-static int wr(struct pt_builder *b, const struct geom *g, u64 pa, u64 val)
+static int wr(struct pt_builder *b, const struct geom *g, unsigned level, u64 pa, u64 val)
 {
 	u32 v32 = (u32)val;
 
@@ -96,7 +96,7 @@ static int wr(struct pt_builder *b, const struct geom *g, u64 pa, u64 val)
 		u64 old = 0;
 		int r = rd(b, g, pa, &old);
 
-		return r ? r : b->write(b->write_ctx, pa, old, val, g->esize);
+		return r ? r : b->write(b->write_ctx, pa, level, old, val, g->esize);
 	}
 	if (g->esize == 8)
 		return gmem_write_host(b->m, b->as, pa, &val, 8);
@@ -208,13 +208,13 @@ int pt_map(struct pt_builder *b, u64 va, u64 pa, u64 size, u64 leaf_flags)
 			if (r)
 				return r;
 			e = npa | flags;
-			r = wr(b, &g, ea, e);
+			r = wr(b, &g, level, ea, e);
 			if (r)
 				return r;
 		}
 		table = e & g.next_mask;
 	}
-	return wr(b, &g, table + index_of(&g, va, target) * g.esize,
+	return wr(b, &g, target, table + index_of(&g, va, target) * g.esize,
 		  leaf_entry(b, &g, target, pa, size, leaf_flags));
 }
 
@@ -256,7 +256,7 @@ int pt_set_entry(struct pt_builder *b, u64 va, unsigned level, u64 val)
 	u64 ea;
 	int r = pt_entry_addr(b, va, level, &ea);
 
-	return r ? r : wr(b, &g, ea, val);
+	return r ? r : wr(b, &g, level, ea, val);
 }
 
 int pt_unmap(struct pt_builder *b, u64 va)
@@ -277,7 +277,7 @@ int pt_unmap(struct pt_builder *b, u64 va)
 		if (!is_present(b, e))
 			return MSC_ENOENT;
 		if (is_leaf(&g, level, e))
-			return wr(b, &g, ea, 0);
+			return wr(b, &g, level, ea, 0);
 		table = e & g.next_mask;
 	}
 	return MSC_ENOENT;

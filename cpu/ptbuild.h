@@ -51,10 +51,11 @@ struct pt_builder {
 	u64 upper_flags; /* bits of entries the builder creates above a leaf */
 	pt_alloc_fn alloc;
 	void *alloc_ctx;
-	/* Optional: performs every entry write (@size 4 or 8 bytes at @pa, @old the
-	 * value it replaces) instead of the default host write -- e.g. a guest write
-	 * that reports an event. Returns 0 or a negative MSC_* error. */
-	int (*write)(void *ctx, u64 pa, u64 old, u64 val, unsigned size);
+	/* Optional: performs every entry write (@size 4 or 8 bytes at @pa, the entry
+	 * of @level (1 = PTE), @old the value it replaces) instead of the default host
+	 * write -- e.g. a guest write that reports an event. Returns 0 or a negative
+	 * MSC_* error. */
+	int (*write)(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigned size);
 	void *write_ctx;
 };
 

@@ -90,7 +90,7 @@ struct pt_hook {
 };
 
 /* Every entry write of the builder: a host (setup) or guest write, reported. */
-static int pt_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
+static int pt_write(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigned size)
 {
 	struct pt_hook *h = ctx;
 	struct sim_event ev;
@@ -119,6 +119,7 @@ static int pt_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
 	ev.kind = SIM_EV_PT_WRITE;
 	ev.u.pt.as = h->as;
 	ev.u.pt.gpa = pa;
+	ev.u.pt.level = (u8)level;
 	ev.u.pt.old = old;
 	ev.u.pt.val = val;
 	ev.u.pt.size = (u8)size;

@@ -51,6 +51,7 @@ struct sim_event {
 		struct {
 			u8 as;
 			u64 gpa; /* entry address */
+			u8 level; /* the entry's level, 1 = PTE */
 			u64 old, val;
 			u8 size; /* 4 or 8 */
 			bool guest; /* a guest (trapped) write, not a set-up write */

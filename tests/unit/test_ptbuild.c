@@ -177,9 +177,10 @@ struct wlog {
 	int n;
 	u64 pa[8], old[8], val[8];
 	unsigned size[8];
+	unsigned level[8];
 };
 
-static int log_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
+static int log_write(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigned size)
 {
 	struct wlog *l = ctx;
 
@@ -188,6 +189,7 @@ static int log_write(void *ctx, u64 pa, u64 old, u64 val, unsigned size)
 		l->old[l->n] = old;
 		l->val[l->n] = val;
 		l->size[l->n] = size;
+		l->level[l->n] = level;
 	}
 	l->n++;
 	return 0; /* records only: nothing reaches memory */
@@ -209,6 +211,7 @@ static void test_write_hook_sees_every_entry_write_with_old_value(void **state)
 	assert_int_equal(l.old[0], e);
 	assert_int_equal(l.val[0], 0x8000 | PT_P | PT_W);
 	assert_int_equal(l.size[0], 4);
+	assert_int_equal(l.level[0], 1);
 	/* the hook replaced the write: memory still holds the old entry */
 	assert_int_equal(pt_get_entry(&f->b, 0x00403000, 1, &e), 0);
 	assert_int_equal(e, 0x7000 | PT_P);
