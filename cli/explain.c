@@ -197,26 +197,7 @@ static void pt_cfg_build(struct walk_cfg *c, const struct scn_pt_ref *pt,
 	c->ept_ad = f->ept.ad;
 	c->ept_2m = f->ept.huge_2m;
 	c->ept_1g = f->ept.huge_1g;
-	switch (pt->fmt) {
-	case SCN_FMT_32:
-		c->fmt = WALK_FMT_32, c->levels = 2;
-		break;
-	case SCN_FMT_PAE:
-		c->fmt = WALK_FMT_PAE, c->levels = 3;
-		break;
-	case SCN_FMT_4LVL:
-		c->fmt = WALK_FMT_4LVL, c->levels = 4;
-		break;
-	case SCN_FMT_5LVL:
-		c->fmt = WALK_FMT_5LVL, c->levels = 5;
-		break;
-	case SCN_FMT_EPT4:
-		c->fmt = WALK_FMT_EPT, c->levels = 4;
-		break;
-	case SCN_FMT_EPT5:
-		c->fmt = WALK_FMT_EPT, c->levels = 5;
-		break;
-	}
+	c->fmt = scn_fmt_walk(pt->fmt, &c->levels);
 }
 
 /* What a page-table step asks for, before the entries it writes. */

@@ -150,28 +150,7 @@ void sim_pt_builder(struct sim *sim, const struct scn_pt_ref *ref, struct pt_bui
 	b->m = sim->mc->mem;
 	b->as = ref->as;
 	b->root = ref->root;
-	switch (ref->fmt) {
-	case SCN_FMT_32:
-		b->fmt = WALK_FMT_32;
-		break;
-	case SCN_FMT_PAE:
-		b->fmt = WALK_FMT_PAE;
-		break;
-	case SCN_FMT_4LVL:
-		b->fmt = WALK_FMT_4LVL;
-		break;
-	case SCN_FMT_5LVL:
-		b->fmt = WALK_FMT_5LVL;
-		break;
-	case SCN_FMT_EPT4:
-		b->fmt = WALK_FMT_EPT;
-		b->levels = 4;
-		break;
-	case SCN_FMT_EPT5:
-		b->fmt = WALK_FMT_EPT;
-		b->levels = 5;
-		break;
-	}
+	b->fmt = scn_fmt_walk(ref->fmt, &b->levels);
 	b->upper_flags = pt_default_upper_flags(b->fmt);
 }
 

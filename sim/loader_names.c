@@ -132,6 +132,16 @@ unsigned scn_fmt_levels(enum scn_fmt fmt)
 	return 0;
 }
 
+enum walk_fmt scn_fmt_walk(enum scn_fmt fmt, u8 *levels)
+{
+	static const enum walk_fmt legacy[] = {WALK_FMT_NONE, WALK_FMT_NONE, WALK_FMT_32,
+					       WALK_FMT_PAE,  WALK_FMT_4LVL, WALK_FMT_5LVL};
+	unsigned n = scn_fmt_levels(fmt);
+
+	*levels = (u8)n;
+	return scn_fmt_is_ept(fmt) ? WALK_FMT_EPT : legacy[n];
+}
+
 bool scn_fmt_is_ept(enum scn_fmt fmt)
 {
 	return fmt == SCN_FMT_EPT4 || fmt == SCN_FMT_EPT5;

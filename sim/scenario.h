@@ -9,6 +9,7 @@
 #define MSC_SIM_SCENARIO_H
 
 #include "cpu/features.h"
+#include "cpu/walk.h"
 #include "cpu/types.h"
 
 #define SCN_VERSION 1 /* the format version this build reads and writes */
@@ -318,6 +319,8 @@ struct scenario {
 const char *scn_op_name(enum scn_op op);
 const char *scn_reg_name(enum scn_reg reg);
 const char *scn_fmt_name(enum scn_fmt fmt);
+/* The walker's format of a scenario table format, and its number of levels. */
+enum walk_fmt scn_fmt_walk(enum scn_fmt fmt, u8 *levels);
 /* The values of expect.fault ("none", "pf", "gp", ...) and of access.kind ("read", ...). */
 const char *scn_fault_name(enum scn_fault_kind f);
 const char *scn_access_name(enum scn_access_kind k);
