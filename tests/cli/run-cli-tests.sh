@@ -85,10 +85,8 @@ section_trace() {
 	check "run --json --quiet: exit 0, lines printed" '[ "$rc" = 0 ] && [ -s "$tmp/out" ]'
 	check "run --json --quiet: every line starts with '{' and ends with '}'" \
 		'[ "$(grep -cv "^{.*}$" "$tmp/out")" = 0 ]'
-	if command -v python3 >/dev/null; then
-		check "run --json: every line is a JSON object with event, step, vcpu" \
-			'python3 -c "$json_check" "$tmp/out"'
-	fi
+	check "run --json: every line is a JSON object with event, step, vcpu" \
+		'python3 -c "$json_check" "$tmp/out"'
 	mm run --json tests/cli/fail/wrong-expect.json
 	check "run --json: exit status as without it" '[ "$rc" = 1 ]'
 	check "run --json: the FAIL line is the only other line" \
