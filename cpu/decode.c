@@ -77,6 +77,56 @@ static u8 write_size_of(const cs_insn *insn)
 	return size;
 }
 
+/*
+ * x86_page_table_writing_insn(): the opcodes with the PageTable flag in KVM's
+ * emulator tables (arch/x86/kvm/emulate.c): OR and AND in every form (0x08-0x0d,
+ * 0x20-0x25, group 1 /1 and /4), XCHG (0x86/0x87), MOV to r/m (0x88/0x89, 0x8c,
+ * 0xc6/0xc7 /0), CMPXCHG (0x0f 0xb0/0xb1), CMPXCHG8B/16B (0x0f 0xc7 /1), BTS and
+ * BTC (0x0f 0xab, 0x0f 0xbb, group 8 /5 and /7). BTR, ADD, MOVS, STOS and the
+ * moffs MOV (0xa2/0xa3) do not have it.
+ */
+static bool page_table_writing(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	u8 op = x->opcode[0], reg = (u8)((x->modrm >> 3) & 7);
+
+	if (op == 0x0f) {
+		switch (x->opcode[1]) {
+		case 0xab:
+		case 0xbb:
+		case 0xb0:
+		case 0xb1:
+			return true;
+		case 0xba:
+			return reg == 5 || reg == 7;
+		case 0xc7:
+			return reg == 1;
+		default:
+			return false;
+		}
+	}
+	if ((op >= 0x08 && op <= 0x0d) || (op >= 0x20 && op <= 0x25))
+		return true;
+	switch (op) {
+	case 0x80:
+	case 0x81:
+	case 0x82:
+	case 0x83:
+		return reg == 1 || reg == 4;
+	case 0x86:
+	case 0x87:
+	case 0x88:
+	case 0x89:
+	case 0x8c:
+		return true;
+	case 0xc6:
+	case 0xc7:
+		return reg == 0;
+	default:
+		return false;
+	}
+}
+
 /* "mnemonic operands", cut to fit out->text (Capstone's fields are larger). */
 static void set_text(struct decoded_insn *out, const char *mnemonic, const char *ops)
 {
@@ -136,6 +186,7 @@ int decode_insn(const u8 *bytes, size_t len, unsigned bits, u64 rip, struct deco
 		out->valid = true;
 		out->len = (u8)insn->size;
 		out->write_size = write_size_of(insn);
+		out->pt_writing = page_table_writing(insn);
 		set_text(out, insn->mnemonic, insn->op_str);
 	}
 	if (n)

@@ -13,6 +13,10 @@ struct decoded_insn {
 	bool valid; /* Capstone decoded an instruction */
 	u8 len; /* its length in bytes */
 	u8 write_size; /* bytes written to memory by the instruction; 0 if none */
+	/* x86_page_table_writing_insn(): KVM's emulator marks the opcode PageTable
+	 * (mov, xchg, cmpxchg, cmpxchg8b/16b, or, and, bts, btc), so a write
+	 * fault on a write-protected gfn is emulated, never unprotected-and-retried. */
+	bool pt_writing;
 	char text[96]; /* "mov qword ptr [rax], rbx", or "(bad)" */
 };
 

@@ -67,6 +67,8 @@ struct gmem_as {
 
 struct gmem {
 	struct gmem_as as[GMEM_NR_AS];
+	gmem_memslots_updated_fn updated; /* kvm_arch_memslots_updated(), may be NULL */
+	void *updated_ctx;
 	u64 max_bytes; /* bound on total_bytes */
 	u64 total_bytes; /* sum of sizes of non-alias slots, both address spaces */
 };
@@ -222,8 +224,37 @@ int gmem_create(struct gmem **out, u64 max_bytes)
 	if (!m)
 		return MSC_ENOMEM;
 	m->max_bytes = max_bytes ? max_bytes : GMEM_DEFAULT_MAX_BYTES;
+	/* kvm_create_vm(): "Generations must be different for each address space". */
+	for (u8 i = 0; i < GMEM_NR_AS; i++)
+		m->as[i].generation = i;
 	*out = m;
 	return 0;
+}
+
+void gmem_set_memslots_updated(struct gmem *m, gmem_memslots_updated_fn fn, void *ctx)
+{
+	if (!m)
+		return;
+	m->updated = fn;
+	m->updated_ctx = ctx;
+}
+
+/*
+ * kvm_swap_active_memslots(): the generation goes through a value with
+ * GMEM_GEN_UPDATE_IN_PROGRESS set while the sets swap (nothing runs in between
+ * in the simulator), then drops it and advances by the number of address spaces
+ * (AS 0 uses 0, 2, 4, ..., AS 1 uses 1, 3, 5, ...); kvm_arch_memslots_updated()
+ * sees the new generation before it is stored.
+ */
+static void swap_active_memslots(struct gmem *m, u8 as)
+{
+	u64 gen = m->as[as].generation;
+
+	m->as[as].generation = gen | GMEM_GEN_UPDATE_IN_PROGRESS;
+	gen += GMEM_NR_AS;
+	if (m->updated)
+		m->updated(m->updated_ctx, as, gen);
+	m->as[as].generation = gen;
 }
 
 /* Drop one reference on the slot's backing and free its bitmap. */
@@ -379,7 +410,7 @@ int gmem_slot_add(struct gmem *m, const struct gmem_slot_desc *d)
 	memmove(&a->slots[pos + 1], &a->slots[pos], (a->nr - pos) * sizeof(a->slots[0]));
 	a->slots[pos] = s;
 	a->nr++;
-	a->generation++;
+	swap_active_memslots(m, d->as); /* kvm_create_memslot() */
 	return 0;
 
 out_unmap:
@@ -420,7 +451,10 @@ int gmem_slot_delete(struct gmem *m, u8 as, u16 id)
 	slot_release(s);
 	memmove(&a->slots[i], &a->slots[i + 1], (a->nr - (unsigned)i - 1) * sizeof(a->slots[0]));
 	a->nr--;
-	a->generation++;
+	/* kvm_invalidate_memslot() swaps in the INVALID slot, kvm_delete_memslot()
+	 * swaps again without it: two generations. */
+	swap_active_memslots(m, as);
+	swap_active_memslots(m, as);
 	return 0;
 }
 
@@ -455,7 +489,7 @@ int gmem_slot_set_flags(struct gmem *m, u8 as, u16 id, u32 flags)
 		}
 	}
 	s->flags = flags;
-	m->as[as].generation++;
+	swap_active_memslots(m, as); /* kvm_update_flags_memslot() */
 	return 0;
 }
 

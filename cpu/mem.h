@@ -75,8 +75,20 @@ bool gmem_slot_find(const struct gmem *m, u8 as, gpa_t gpa, struct gmem_slot_inf
 unsigned gmem_slot_count(const struct gmem *m, u8 as);
 void gmem_slot_get(const struct gmem *m, u8 as, unsigned i, struct gmem_slot_info *out);
 
-/* Generation of @as's memslot set (KVM's memslots generation). */
+/*
+ * Generation of @as's memslot set (KVM's kvm_memslots.generation): @as at
+ * creation, then + GMEM_NR_AS on every swap of the active set
+ * (kvm_swap_active_memslots()): one swap for an add or a flags change, two for
+ * a delete (the INVALID slot first). Bit 63 is KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS,
+ * set only during a swap (never visible between gmem calls).
+ */
+#define GMEM_GEN_UPDATE_IN_PROGRESS (1ULL << 63)
 u64 gmem_generation(const struct gmem *m, u8 as);
+
+/* kvm_arch_memslots_updated(): called on every swap with the new generation of
+ * @as (update-in-progress bit clear), before it becomes the current one. */
+typedef void (*gmem_memslots_updated_fn)(void *ctx, u8 as, u64 gen);
+void gmem_set_memslots_updated(struct gmem *m, gmem_memslots_updated_fn fn, void *ctx);
 
 /*
  * Host pointer for [gpa, gpa+len) in @as, or NULL when the range is not wholly

@@ -499,6 +499,27 @@ void tlb_invlpg(struct tlb *t, u16 vpid, u16 pcid, u64 va)
 }
 
 /*
+ * The entries tlb_invlpg() would drop stay, but as if cached with D=0: a write
+ * through them walks again (SDM 4.8). Used when the translation the hardware
+ * holds is narrower than the guest's (a read-only SPTE under shadow paging).
+ */
+void tlb_clear_dirty(struct tlb *t, u16 vpid, u16 pcid, u64 va)
+{
+	struct tlb_sel s = {
+		.vpid = vpid,
+		.nonglobal = true,
+		.pcid = pcid,
+		.global = true,
+		.has_va = true,
+		.va = va,
+	};
+
+	for (size_t i = 0; i < t->n; i++)
+		if (sel_match(&s, &t->slots[i]))
+			t->slots[i].e.dirty = false;
+}
+
+/*
  * INVPCID (SDM Vol. 2 INVPCID), always within the current VPID (SDM 29.4.3.1:
  * linear mappings are invalidated only for the current VPID):
  *  type 0: mappings for @va tagged @pcid, except global translations;

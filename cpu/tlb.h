@@ -64,6 +64,8 @@ void tlb_flush_vpid(struct tlb *t, u16 vpid, bool globals);
 void tlb_flush_pcid(struct tlb *t, u16 vpid, u16 pcid, bool globals);
 /* INVLPG: entries for @va of (vpid, pcid), and global entries for @va (SDM Vol. 2 INVLPG). */
 void tlb_invlpg(struct tlb *t, u16 vpid, u16 pcid, u64 va);
+/* The entries for @va that tlb_invlpg() would drop lose D (writes walk again). */
+void tlb_clear_dirty(struct tlb *t, u16 vpid, u16 pcid, u64 va);
 /* INVPCID of @type; @pcid/@va used as the type requires. */
 void tlb_invpcid(struct tlb *t, u16 vpid, enum tlb_invpcid_type type, u16 pcid, u64 va);
 /* Iterate all entries in a deterministic order (sorted by vpid, pcid, va). */

@@ -110,6 +110,45 @@ static void test_register_and_load_instructions_write_nothing(void **state)
 	expect_decode(64, "0f 0b", 2, 0, "ud2");
 }
 
+/* @hex decodes (64-bit) as an instruction KVM's emulator does / does not mark PageTable. */
+static void expect_pt_writing(const char *hex, bool want)
+{
+	struct decoded_insn d;
+	u8 bytes[16];
+	size_t n = parse_hex(hex, bytes, sizeof(bytes));
+
+	if (decode_insn(bytes, n, 64, 0x1000, &d) != 0 || !d.valid || d.pt_writing != want) {
+		print_error("%s (\"%s\"): want pt_writing %d, got %d\n", hex, d.text, want,
+			    d.pt_writing);
+		fail();
+	}
+}
+
+static void test_page_table_writing_instructions_follow_kvm_emulator_flags(void **state)
+{
+	(void)state;
+	expect_pt_writing("48 89 18", true); /* mov [rax], rbx */
+	expect_pt_writing("c7 07 00 00 00 00", true); /* mov dword [rdi], 0 */
+	expect_pt_writing("8c 07", true); /* mov [rdi], es */
+	expect_pt_writing("48 87 07", true); /* xchg */
+	expect_pt_writing("f0 48 0f b1 0f", true); /* lock cmpxchg */
+	expect_pt_writing("0f c7 0f", true); /* cmpxchg8b */
+	expect_pt_writing("48 09 07", true); /* or [rdi], rax */
+	expect_pt_writing("48 21 07", true); /* and [rdi], rax */
+	expect_pt_writing("80 27 fe", true); /* and byte [rdi], 0xfe (clear_bit) */
+	expect_pt_writing("83 0f 01", true); /* or dword [rdi], 1 */
+	expect_pt_writing("48 0f ab 07", true); /* bts */
+	expect_pt_writing("48 0f ba 2f 01", true); /* bts [rdi], 1 (group 8 /5) */
+	expect_pt_writing("48 0f ba 3f 01", true); /* btc [rdi], 1 (group 8 /7) */
+	expect_pt_writing("48 0f ba 37 01", false); /* btr [rdi], 1: not PageTable */
+	expect_pt_writing("48 01 07", false); /* add */
+	expect_pt_writing("48 ab", false); /* stosq */
+	expect_pt_writing("48 a5", false); /* movsq */
+	expect_pt_writing("48 0f c1 07", false); /* xadd */
+	expect_pt_writing("48 ff 07", false); /* inc qword [rdi] */
+	expect_pt_writing("83 07 01", false); /* add dword [rdi], 1 (group 1 /0) */
+}
+
 static void test_bad_bytes_decode_as_bad(void **state)
 {
 	(void)state;
@@ -171,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_sse_and_x87_stores_write_their_operand),
 		cmocka_unit_test(test_string_stores_write_the_element_size),
 		cmocka_unit_test(test_register_and_load_instructions_write_nothing),
+		cmocka_unit_test(test_page_table_writing_instructions_follow_kvm_emulator_flags),
 		cmocka_unit_test(test_bad_bytes_decode_as_bad),
 		cmocka_unit_test(test_32_bit_mode_decodes_legacy_forms),
 		cmocka_unit_test(test_16_bit_mode_uses_16_bit_operands),

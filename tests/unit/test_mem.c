@@ -571,27 +571,74 @@ static void test_generation_bumps_on_add_delete_and_flag_change(void **state)
 	struct gmem_slot_info info;
 	u64 g = gmem_generation(m, 0);
 
+	/* kvm_create_vm(): AS 0 starts at 0, AS 1 at 1. */
+	EXPECT_HEX(0, g);
+	EXPECT_HEX(1, gmem_generation(m, 1));
+	/* kvm_swap_active_memslots(): + the number of address spaces per swap. */
 	EXPECT_OK(add(m, slot(0, 0, 0, PAGE_SIZE, 0)));
-	EXPECT_HEX(g + 1, gmem_generation(m, 0));
-	EXPECT_OK(add(m, alias(0, 1, 0x10000, PAGE_SIZE, 0, 0, 0)));
 	EXPECT_HEX(g + 2, gmem_generation(m, 0));
+	EXPECT_OK(add(m, alias(0, 1, 0x10000, PAGE_SIZE, 0, 0, 0)));
+	EXPECT_HEX(g + 4, gmem_generation(m, 0));
 	EXPECT_OK(gmem_slot_set_flags(m, 0, 0, GMEM_SLOT_READONLY));
-	EXPECT_HEX(g + 3, gmem_generation(m, 0));
+	EXPECT_HEX(g + 6, gmem_generation(m, 0));
 	/* Same flags again: nothing changed, no bump (kvm_set_memory_region()). */
 	EXPECT_OK(gmem_slot_set_flags(m, 0, 0, GMEM_SLOT_READONLY));
-	EXPECT_HEX(g + 3, gmem_generation(m, 0));
+	EXPECT_HEX(g + 6, gmem_generation(m, 0));
 	/* Failures change nothing. */
 	EXPECT_ERR(MSC_EOVERLAP, add(m, slot(0, 5, 0, PAGE_SIZE, 0)));
 	EXPECT_ERR(MSC_EINVAL, gmem_slot_delete(m, 0, 0));
-	EXPECT_HEX(g + 3, gmem_generation(m, 0));
+	EXPECT_HEX(g + 6, gmem_generation(m, 0));
 
 	assert_true(gmem_slot_find(m, 0, 0, &info));
-	EXPECT_HEX(g + 3, info.generation);
+	EXPECT_HEX(g + 6, info.generation);
 	EXPECT_HEX(GMEM_SLOT_READONLY, info.flags);
 
+	/* A delete swaps twice: the INVALID slot, then the slot gone. */
 	EXPECT_OK(gmem_slot_delete(m, 0, 1));
-	EXPECT_HEX(g + 4, gmem_generation(m, 0));
-	EXPECT_HEX(0, gmem_generation(m, 1));
+	EXPECT_HEX(g + 10, gmem_generation(m, 0));
+	EXPECT_HEX(1, gmem_generation(m, 1));
+	EXPECT_OK(add(m, slot(1, 0, 0, PAGE_SIZE, 0)));
+	EXPECT_HEX(3, gmem_generation(m, 1));
+}
+
+struct gen_log {
+	unsigned n;
+	u8 as[8];
+	u64 gen[8];
+	const struct gmem *m;
+	bool in_progress[8];
+};
+
+static void log_gen(void *ctx, u8 as, u64 gen)
+{
+	struct gen_log *l = ctx;
+
+	if (l->n < 8) {
+		l->as[l->n] = as;
+		l->gen[l->n] = gen;
+		l->in_progress[l->n] =
+			(gmem_generation(l->m, as) & GMEM_GEN_UPDATE_IN_PROGRESS) != 0;
+	}
+	l->n++;
+}
+
+static void test_memslots_updated_hook_sees_every_swap(void **state)
+{
+	struct gmem *m = *state;
+	struct gen_log l = {.m = m};
+
+	gmem_set_memslots_updated(m, log_gen, &l);
+	EXPECT_OK(add(m, slot(1, 0, 0, PAGE_SIZE, 0)));
+	EXPECT_OK(gmem_slot_delete(m, 1, 0));
+	EXPECT_HEX(3, l.n);
+	EXPECT_HEX(1, l.as[0]);
+	EXPECT_HEX(3, l.gen[0]);
+	EXPECT_HEX(5, l.gen[1]);
+	EXPECT_HEX(7, l.gen[2]);
+	/* The set in flux carries the update-in-progress bit. */
+	assert_true(l.in_progress[0]);
+	EXPECT_HEX(7, gmem_generation(m, 1));
+	gmem_set_memslots_updated(m, NULL, NULL);
 }
 
 /* --- size bound --------------------------------------------------------- */
@@ -796,6 +843,7 @@ int main(void)
 		GT(test_dirty_log_can_be_turned_on_and_off),
 		GT(test_dirty_log_is_per_slot_not_per_backing),
 		GT(test_generation_bumps_on_add_delete_and_flag_change),
+		GT(test_memslots_updated_hook_sees_every_swap),
 		cmocka_unit_test(test_size_bound_counts_only_non_alias_slots),
 		GT(test_default_size_bound_is_one_tib),
 		cmocka_unit_test(test_hmem_hands_out_lowest_free_page_first),
