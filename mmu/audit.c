@@ -202,8 +202,34 @@ static void audit_parent_ptes(struct audit *a, const struct kvm_mmu_page *sp)
  * (c) the rmaps (rmap_add(), rmap_remove(), gfn_to_rmap()): every present leaf
  * SPTE is in the rmap of (role.smm, its gfn, the SP's level), and every rmap
  * entry is a present leaf SPTE of an SP of that address space and level mapping
- * that gfn.
+ * that gfn. MMIO SPTEs (mark_mmio_spte()) are in no rmap; they sit in 4K SPs, a
+ * direct SP's names the gfn of its slot, and one of the current memslot
+ * generation (check_mmio_spte() would accept it) names a gfn outside every
+ * memslot of the SP's address space.
  */
+static void audit_mmio_spte(struct audit *a, const struct kvm_mmu_page *sp, unsigned i, u64 spte)
+{
+	const struct mmu_vm *vm = a->vm;
+	gfn_t gfn = get_mmio_spte_gfn(&vm->masks, spte);
+	u64 gen = gmem_generation(vm->gmem, (u8)sp->role.smm);
+
+	if (sp->role.level != PG_LEVEL_4K)
+		violation(a, MMU_AUDIT_RMAP, sp, "mmio spte %u in a level-%u sp", i,
+			  sp->role.level);
+	if (sp->role.direct && gfn != sp->gfn + i)
+		violation(a, MMU_AUDIT_RMAP, sp,
+			  "mmio spte %u names gfn 0x%llx, the sp maps 0x%llx", i,
+			  (unsigned long long)gfn, (unsigned long long)(sp->gfn + i));
+	if (!(gen & GMEM_GEN_UPDATE_IN_PROGRESS) &&
+	    get_mmio_spte_generation(spte) == (gen & MMIO_SPTE_GEN_MASK) &&
+	    gmem_slot_find(vm->gmem, (u8)sp->role.smm, gfn << PAGE_SHIFT, NULL))
+		violation(a, MMU_AUDIT_RMAP, sp,
+			  "mmio spte %u of the current generation 0x%llx names gfn 0x%llx, "
+			  "which a memslot holds",
+			  i, (unsigned long long)(gen & MMIO_SPTE_GEN_MASK),
+			  (unsigned long long)gfn);
+}
+
 static void audit_rmap_of_sp(struct audit *a, const struct kvm_mmu_page *sp)
 {
 	const struct mmu_vm *vm = a->vm;
@@ -215,6 +241,8 @@ static void audit_rmap_of_sp(struct audit *a, const struct kvm_mmu_page *sp)
 		gfn_t gfn;
 		const struct kv_ent *e;
 
+		if (is_mmio_spte(&vm->masks, spte) && !sp->role.invalid && vm->gmem)
+			audit_mmio_spte(a, sp, i, spte);
 		if (!is_shadow_present_pte(spte) || !spte_is_leaf(sp, spte))
 			continue;
 		gfn = mmu_page_get_gfn(sp, i);

@@ -18,6 +18,8 @@ enum mmu_ev_kind {
 	MMU_EV_SET_SPTE, /* kvm_mmu_set_spte: gfn, spte, level, sptep */
 	MMU_EV_SPTE_REQUESTED, /* kvm_mmu_spte_requested: gfn, pfn, level */
 	MMU_EV_MARK_MMIO_SPTE, /* mark_mmio_spte: sptep, gfn, access, gen */
+	MMU_EV_HANDLE_MMIO_PF, /* handle_mmio_page_fault: addr, gfn, access */
+	MMU_EV_CHECK_MMIO_SPTE, /* check_mmio_spte: spte, kvm_gen, spte_gen */
 	MMU_EV_ZAP_ALL_FAST, /* kvm_mmu_zap_all_fast: gen, used pages */
 	MMU_EV_WRPROT_GFN, /* mmuscope_wrprot: a gfn's SPTEs lost W (account_shadowed) */
 	MMU_EV_ROOT_HIT, /* mmuscope_root_cache: hit, slot index, pgd, hpa */
@@ -60,6 +62,14 @@ struct mmu_event {
 			unsigned access, gen; /* KVM: spte & ACC_ALL (so the MMIO value's
 					       * low bits too), get_mmio_spte_generation() */
 		} mmio;
+		struct {
+			u64 addr, gfn; /* addr: CR2, 0 for a direct MMU (KVM zeroes it) */
+			unsigned access; /* get_mmio_spte_access() */
+		} mmio_pf;
+		struct {
+			u64 spte;
+			unsigned kvm_gen, spte_gen; /* low 19 bits of the memslot gen; the SPTE's */
+		} check_mmio;
 		struct {
 			u8 gen;
 			u64 used_pages;

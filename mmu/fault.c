@@ -12,6 +12,7 @@
 
 #include "cpu/err.h"
 #include "cpu/mem.h"
+#include "mmu/shadow_walk.h"
 
 #define FAULT_LEVEL_4K 1 /* PG_LEVEL_4K */
 #define GPTE_P BIT_ULL(0)
@@ -42,62 +43,10 @@ struct guest_walker {
 	gfn_t gfn;
 };
 
-/* An iterator over the shadow tables (struct kvm_shadow_walk_iterator). */
-struct shadow_walk_iterator {
-	u64 addr;
-	hpa_t shadow_addr;
-	int level;
-	u64 sptep;
-};
-
 /* gfn_round_for_level(): the first gfn of the level-@level page holding @gfn. */
 static gfn_t gfn_round_for_level(gfn_t gfn, int level)
 {
 	return gfn & ~((1ULL << (9 * (level - 1))) - 1);
-}
-
-/* shadow_walk_init_using_root(): a PAE root starts at pae_root[addr bits 31:30]. */
-static void shadow_walk_init(struct shadow_walk_iterator *it, const struct mmu_vcpu *v, u64 addr)
-{
-	const struct kvm_mmu *mmu = v->mmu;
-
-	it->addr = addr;
-	it->shadow_addr = mmu->root.hpa;
-	it->level = (int)mmu->root_role.level;
-	it->sptep = 0;
-	if (it->level == PT32E_ROOT_LEVEL) {
-		const u64 *pae_root = mmu->pae_root ? hmem_ptr(v->vm->hmem, mmu->pae_root) : NULL;
-
-		it->shadow_addr = pae_root ? pae_root[(addr >> 30) & 3] & SPTE_BASE_ADDR_MASK : 0;
-		--it->level;
-		if (!it->shadow_addr)
-			it->level = 0;
-	}
-}
-
-/* shadow_walk_okay(): the SPTE for addr at the current level. */
-static bool shadow_walk_okay(struct shadow_walk_iterator *it)
-{
-	unsigned shift = PAGE_SHIFT + 9 * (unsigned)(it->level - 1);
-
-	if (it->level < FAULT_LEVEL_4K)
-		return false;
-	it->sptep = it->shadow_addr + 8 * ((it->addr >> shift) & 511);
-	return true;
-}
-
-/* __shadow_walk_next(): follow a non-leaf SPTE down a level. */
-static void shadow_walk_next(struct shadow_walk_iterator *it, const struct mmu_vm *vm)
-{
-	const u64 *p = mmu_sptep_ptr(vm, it->sptep);
-	u64 spte = p ? *p : 0;
-
-	if (!is_shadow_present_pte(spte) || is_last_spte(spte, (unsigned)it->level)) {
-		it->level = 0;
-		return;
-	}
-	it->shadow_addr = spte & SPTE_BASE_ADDR_MASK;
-	--it->level;
 }
 
 /* clear_sp_write_flooding_count(): the SP holding @sptep is in use. */
@@ -172,20 +121,48 @@ static bool page_fault_handle_page_track(const struct mmu_vm *vm, const struct p
 	return mmu_gfn_is_write_tracked(vm, pf->as, pf->gfn);
 }
 
+/* kvm_mmu_max_gfn() (mmu.h): the host MAXPHYADDR with TDP, 52 bits for shadow paging. */
+static gfn_t kvm_mmu_max_gfn(const struct mmu_vm *vm)
+{
+	unsigned bits = vm->tdp_enabled ? vm->masks.host_maxphyaddr : 52;
+
+	if (bits <= PAGE_SHIFT || bits > 52)
+		bits = 52;
+	return (1ULL << (bits - PAGE_SHIFT)) - 1;
+}
+
 /*
- * kvm_faultin_pfn(): gfn -> pfn through the memslots. RET_PF_CONTINUE, or
- * RET_PF_EMULATE for a gfn outside every memslot (kvm_handle_noslot_fault(): MMIO,
- * not modelled) and for a write to a read-only page (KVM_PFN_ERR_RO_FAULT).
+ * kvm_handle_noslot_fault(): a gfn outside every memslot is MMIO. The MMIO
+ * cache (vcpu_cache_mmio_info()) is not modelled. Without MMIO caching, or for a
+ * gfn above the host's max gfn, emulate at once; otherwise RET_PF_CONTINUE with
+ * the pfn KVM_PFN_NOSLOT, so that mmu_set_spte() installs an MMIO SPTE.
+ */
+static int kvm_handle_noslot_fault(const struct mmu_vm *vm, struct page_fault *pf,
+				   struct mmu_fault_out *out)
+{
+	out->mmio = true;
+	pf->pfn = KVM_PFN_NOSLOT;
+	pf->map_writable = false;
+	if (!spte_mmio_caching_enabled(&vm->masks))
+		return RET_PF_EMULATE;
+	if (pf->gfn > kvm_mmu_max_gfn(vm))
+		return RET_PF_EMULATE;
+	return RET_PF_CONTINUE;
+}
+
+/*
+ * kvm_faultin_pfn(): gfn -> pfn through the memslots. RET_PF_CONTINUE (a gfn
+ * outside every memslot included, when an MMIO SPTE is to be installed), or
+ * RET_PF_EMULATE for uncached MMIO and for a write to a read-only page
+ * (KVM_PFN_ERR_RO_FAULT).
  */
 static int kvm_faultin_pfn(const struct mmu_vm *vm, struct page_fault *pf,
 			   struct mmu_fault_out *out)
 {
 	bool writable = false;
 
-	if (!vm->gfn_to_pfn || !vm->gfn_to_pfn(vm->ctx, pf->as, pf->gfn, &pf->pfn, &writable)) {
-		out->mmio = true;
-		return RET_PF_EMULATE;
-	}
+	if (!vm->gfn_to_pfn || !vm->gfn_to_pfn(vm->ctx, pf->as, pf->gfn, &pf->pfn, &writable))
+		return kvm_handle_noslot_fault(vm, pf, out);
 	pf->map_writable = writable;
 	if (pf->write && !writable)
 		return RET_PF_EMULATE;
@@ -202,15 +179,21 @@ static bool is_page_fault_stale(const struct mmu_vcpu *v)
 	return !sp && v->vm->req_free_obsolete_roots;
 }
 
-/* The leaf: mmu_set_spte() at @sptep, remembered in @out. */
-static int install_leaf(struct mmu_vm *vm, const struct page_fault *pf, u64 sptep,
+/* The leaf: mmu_set_spte() at @sptep, remembered in @out; an MMIO SPTE for a
+ * gfn outside every memslot counts pf_mmio_spte_created (mmu_set_spte()). */
+static int install_leaf(struct mmu_vcpu *v, const struct page_fault *pf, u64 sptep,
 			unsigned pte_access, gfn_t base_gfn, struct mmu_fault_out *out)
 {
+	int r;
+
 	out->sptep = sptep;
 	out->pfn = pf->pfn;
 	out->pte_access = pte_access;
-	return mmu_set_spte(vm, sptep, pte_access, pf->write, FAULT_LEVEL_4K, base_gfn, pf->pfn,
-			    false, pf->map_writable);
+	r = mmu_set_spte(v->vm, sptep, pte_access, pf->write, FAULT_LEVEL_4K, base_gfn, pf->pfn,
+			 false, pf->map_writable);
+	if (pf->pfn == KVM_PFN_NOSLOT && r == RET_PF_EMULATE)
+		v->pf_mmio_spte_created++;
+	return r;
 }
 
 /* direct_map(): direct SPs (ACC_ALL) from the root down to 4K, then the leaf. */
@@ -232,7 +215,7 @@ static int direct_map(struct mmu_vcpu *v, const struct page_fault *pf, struct mm
 	}
 	if (it.level != pf->goal_level)
 		return RET_PF_RETRY; /* WARN_ON_ONCE(it.level != fault->goal_level) */
-	return install_leaf(vm, pf, it.sptep, ACC_ALL, base_gfn, out);
+	return install_leaf(v, pf, it.sptep, ACC_ALL, base_gfn, out);
 }
 
 /* direct_page_fault() (nonpaging_page_fault() and kvm_tdp_page_fault() without the TDP MMU). */
@@ -345,7 +328,7 @@ static int fetch(struct mmu_vcpu *v, struct page_fault *pf, const struct guest_w
 	}
 	if (it.level != pf->goal_level)
 		return RET_PF_RETRY;
-	return install_leaf(vm, pf, it.sptep, gw->pte_access, base_gfn, out);
+	return install_leaf(v, pf, it.sptep, gw->pte_access, base_gfn, out);
 }
 
 /* FNAME(page_fault): walk the guest tables, then FNAME(fetch). */
@@ -393,8 +376,10 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 	if (ret != RET_PF_CONTINUE)
 		return ret;
 	/* Emulating CR0.WP=0: a supervisor write to a read-only gpte gets a writable,
-	 * supervisor-only SPTE (and no exec under SMEP). */
-	if (pf->write && !(gw.pte_access & ACC_WRITE) && !mmu->cpu_role.base.cr0_wp && !pf->user) {
+	 * supervisor-only SPTE (and no exec under SMEP). Not for MMIO (fault->slot
+	 * NULL): the MMIO SPTE must cache the guest's own access. */
+	if (pf->write && !(gw.pte_access & ACC_WRITE) && !mmu->cpu_role.base.cr0_wp && !pf->user &&
+	    pf->pfn != KVM_PFN_NOSLOT) {
 		gw.pte_access |= ACC_WRITE;
 		gw.pte_access &= ~ACC_USER;
 		if (mmu->cpu_role.ext.cr4_smep)
@@ -440,21 +425,116 @@ static int kvm_mmu_do_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 	return ret;
 }
 
+/* is_rsvd_spte() against shadow_zero_check, reduced to what the model can get
+ * wrong: physical-address bits at or above the host MAXPHYADDR. */
+static bool is_rsvd_spte(const struct spte_masks *m, u64 spte)
+{
+	if (m->host_maxphyaddr >= 52)
+		return false;
+	return (spte & GENMASK_ULL(51, m->host_maxphyaddr)) != 0;
+}
+
+/*
+ * get_mmio_spte() with get_walk(): the last SPTE on @addr's shadow path in *@spte
+ * (0 when the walk visits nothing). Returns true when a present SPTE on the
+ * path, the last one included if present, has reserved bits: KVM's "buggy SPTE".
+ */
+static bool get_mmio_spte(const struct mmu_vcpu *v, u64 addr, u64 *spte)
+{
+	u64 sptes[MAX_LEVELS + 1];
+	struct shadow_walk_iterator it;
+	int root, leaf = -1;
+	bool reserved = false;
+
+	shadow_walk_init(&it, v, addr);
+	root = it.level;
+	for (; shadow_walk_okay(&it); shadow_walk_next(&it, v->vm)) {
+		const u64 *p = mmu_sptep_ptr(v->vm, it.sptep);
+
+		leaf = it.level;
+		sptes[leaf] = p ? *p : SHADOW_NONPRESENT_VALUE; /* mmu_spte_get_lockless() */
+	}
+	if (leaf < 0) {
+		*spte = 0;
+		return false;
+	}
+	*spte = sptes[leaf];
+	/* MMIO SPTEs have reserved bits by design: a non-present last SPTE is skipped. */
+	if (!is_shadow_present_pte(sptes[leaf]))
+		leaf++;
+	for (int level = root; level >= leaf; level--)
+		reserved |= is_rsvd_spte(&v->vm->masks, sptes[level]);
+	return reserved;
+}
+
+/*
+ * check_mmio_spte(): valid when the memslots of the vCPU's address space are not
+ * being updated and the SPTE's generation is their generation's low 19 bits.
+ */
+static bool check_mmio_spte(const struct mmu_vcpu *v, u64 spte)
+{
+	u64 gen = gmem_generation(v->vm->gmem, (u8)v->mmu->root_role.smm);
+	struct mmu_event ev = {.kind = MMU_EV_CHECK_MMIO_SPTE};
+
+	if (gen & GMEM_GEN_UPDATE_IN_PROGRESS)
+		return false;
+	ev.u.check_mmio.spte = spte;
+	ev.u.check_mmio.kvm_gen = (unsigned)(gen & MMIO_SPTE_GEN_MASK);
+	ev.u.check_mmio.spte_gen = (unsigned)get_mmio_spte_generation(spte);
+	mmu_emit(v->vm, &ev);
+	return ev.u.check_mmio.kvm_gen == ev.u.check_mmio.spte_gen;
+}
+
+/*
+ * handle_mmio_page_fault(): an RSVD fault. The MMIO cache (mmio_info_in_cache())
+ * is not modelled, so every such fault walks the shadow tables: a buggy SPTE is
+ * KVM's WARN + -EINVAL (MSC_EINVAL here); an MMIO SPTE of a stale generation is
+ * RET_PF_INVALID (the fault goes on as a normal one); a current one is traced
+ * (addr 0 for a direct MMU) and emulated; anything else was zapped meanwhile:
+ * RET_PF_RETRY.
+ */
+static int handle_mmio_page_fault(struct mmu_vcpu *v, u64 addr, bool direct,
+				  struct mmu_fault_out *out)
+{
+	struct mmu_event ev = {.kind = MMU_EV_HANDLE_MMIO_PF};
+	u64 spte;
+
+	if (get_mmio_spte(v, addr, &spte))
+		return MSC_EINVAL;
+	if (!is_mmio_spte(&v->vm->masks, spte))
+		return RET_PF_RETRY;
+	ev.u.mmio_pf.gfn = get_mmio_spte_gfn(&v->vm->masks, spte);
+	ev.u.mmio_pf.access = get_mmio_spte_access(&v->vm->masks, spte);
+	if (!check_mmio_spte(v, spte))
+		return RET_PF_INVALID;
+	ev.u.mmio_pf.addr = direct ? 0 : addr;
+	mmu_emit(v->vm, &ev);
+	out->mmio = true;
+	out->gfn = ev.u.mmio_pf.gfn;
+	return RET_PF_EMULATE;
+}
+
 /* kvm_mmu_page_fault() */
 int mmu_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r, const struct cpu_features *f,
 		   u64 addr, u64 error_code, struct mmu_fault_out *out)
 {
+	int ret = RET_PF_INVALID;
+
 	memset(out, 0, sizeof(*out));
 	if (v->mmu->root.hpa == INVALID_PAGE) {
 		out->ret = RET_PF_RETRY; /* WARN_ON_ONCE(!VALID_PAGE(root.hpa)) */
 		return out->ret;
 	}
 	if (error_code & PFERR_RSVD) {
-		/* handle_mmio_page_fault(): MMIO SPTEs are not modelled. */
-		out->mmio = true;
-		out->ret = RET_PF_EMULATE;
-		return out->ret;
+		ret = handle_mmio_page_fault(v, addr, v->mmu->root_role.direct, out);
+		if (ret == RET_PF_EMULATE) {
+			out->ret = ret;
+			return ret;
+		}
 	}
-	out->ret = kvm_mmu_do_page_fault(v, r, f, addr, error_code, out);
+	/* A stale MMIO SPTE: the normal fault path, RSVD still in the error code. */
+	if (ret == RET_PF_INVALID)
+		ret = kvm_mmu_do_page_fault(v, r, f, addr, error_code, out);
+	out->ret = ret;
 	return out->ret;
 }

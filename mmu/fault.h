@@ -24,8 +24,10 @@ struct mmu_fault_out {
 	bool inject;
 	u64 inject_error_code;
 	u64 inject_cr2;
-	/* An MMIO fault (an RSVD error code, or a gfn outside every memslot): MMIO SPTEs
-	 * and the MMIO cache are not modelled, so ret is RET_PF_EMULATE. */
+	/* An MMIO fault: a gfn outside every memslot (kvm_handle_noslot_fault(); an
+	 * MMIO SPTE was installed when MMIO caching is on, pf_mmio_spte_created
+	 * counted it) or an RSVD fault on a current MMIO SPTE
+	 * (handle_mmio_page_fault()). ret is RET_PF_EMULATE. */
 	bool mmio;
 	/* page_fault_handle_page_track(): a write to a write-tracked gfn (RET_PF_EMULATE). */
 	bool write_tracked;
@@ -44,7 +46,9 @@ struct mmu_fault_out {
  * the hardware #PF error code (or the one built from an EPT violation). @r and @f
  * describe the guest (its paging mode for the guest walk). The root must be loaded
  * (mmu_load()); an invalid root gives RET_PF_RETRY. Fills @out (never NULL) and
- * returns out->ret; a negative MSC_* error only when hmem is exhausted.
+ * returns out->ret; a negative MSC_* error only when hmem is exhausted
+ * (MSC_ENOSPC) or, for an RSVD fault, when a present SPTE on the path has
+ * reserved bits (KVM's WARN and -EINVAL: MSC_EINVAL).
  */
 int mmu_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r, const struct cpu_features *f,
 		   u64 addr, u64 error_code, struct mmu_fault_out *out);

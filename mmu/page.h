@@ -202,7 +202,10 @@ void mmu_link_shadow_page(struct mmu_vm *vm, u64 sptep, struct kvm_mmu_page *sp)
  * mmu_set_spte(): install the leaf SPTE for @gfn (backed by @pfn) at @sptep with
  * @pte_access; drops what was there (rmap, stats), adds the rmap, emits
  * MMU_EV_SET_SPTE. Returns RET_PF_FIXED, RET_PF_SPURIOUS (unchanged) or
- * RET_PF_EMULATE (a write that had to be made read-only); RET_PF_INVALID when
+ * RET_PF_EMULATE (a write that had to be made read-only). @pfn KVM_PFN_NOSLOT
+ * installs an MMIO SPTE instead (mark_mmio_spte(): no rmap, MMU_EV_MARK_MMIO_SPTE,
+ * RET_PF_EMULATE); KVM counts pf_mmio_spte_created there, the model's caller
+ * does (the vCPU is not an argument). RET_PF_INVALID when
  * @sptep is not in a shadow page. @level must be the SP's (KVM takes it from
  * the SP, as the model does).
  */
@@ -278,6 +281,15 @@ void mmu_change_mmu_pages(struct mmu_vm *vm, u64 goal);
 bool mmu_unprotect_page(struct mmu_vm *vm, u8 as, gfn_t gfn);
 void mmu_zap_all_fast(struct mmu_vm *vm);
 void mmu_zap_all(struct mmu_vm *vm);
+
+/*
+ * kvm_mmu_invalidate_mmio_sptes() (from kvm_arch_memslots_updated()): @gen is the
+ * memslot generation just installed; when its MMIO-SPTE bits, with the address
+ * space modifier (the low bit: two address spaces) stripped, wrap to 0, every
+ * MMIO SPTE could look current again, so kvm_mmu_zap_all_fast(). Returns whether
+ * it zapped.
+ */
+bool mmu_invalidate_mmio_sptes(struct mmu_vm *vm, u64 gen);
 
 /* Emit @ev to the VM's sink (no-op without one). */
 void mmu_emit(const struct mmu_vm *vm, const struct mmu_event *ev);

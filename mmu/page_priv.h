@@ -12,6 +12,7 @@
 
 /* PG_LEVEL_* (pgtable_types.h): 4K leaves are level 1. */
 #define PG_LEVEL_4K 1
+#define SPTE_LEVEL_BITS 9 /* SPTE_LEVEL_BITS: index bits per level */
 #define PG_LEVEL_2M 2
 #define PG_LEVEL_1G 3
 #define KVM_MAX_HUGEPAGE_LEVEL PG_LEVEL_1G
@@ -110,6 +111,12 @@ struct kvm_mmu_page *spte_to_child_sp(const struct mmu_vm *vm, u64 spte);
  * number of child SPs it zapped. */
 int mmu_page_zap_pte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep,
 		     struct mlist *invalid_list);
+/* mmu_spte_update(): store @new_spte (same pfn); true when TLBs must be flushed. */
+bool mmu_spte_update(struct mmu_vm *vm, u64 sptep, u64 new_spte);
+/* mark_mmio_spte(): an MMIO SPTE for @gfn/@access in @sp with the current
+ * generation of the SP's address space, traced. */
+void mark_mmio_spte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep, gfn_t gfn,
+		    unsigned access);
 /* Set an SPTE (SHADOW_NONPRESENT_VALUE to clear). */
 void spte_store(struct mmu_vm *vm, u64 sptep, u64 val);
 u64 spte_load(const struct mmu_vm *vm, u64 sptep);

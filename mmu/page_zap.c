@@ -491,3 +491,16 @@ restart:
 	}
 	mmu_commit_zap_page(vm, &invalid_list);
 }
+
+/* kvm_mmu_invalidate_mmio_sptes() */
+bool mmu_invalidate_mmio_sptes(struct mmu_vm *vm, u64 gen)
+{
+	gen &= MMIO_SPTE_GEN_MASK;
+	/* Generations advance by the number of address spaces (2): strip that
+	 * modifier so a wrap in either address space is seen. */
+	gen &= ~(u64)(GMEM_NR_AS - 1);
+	if (gen != 0)
+		return false;
+	mmu_zap_all_fast(vm);
+	return true;
+}

@@ -177,7 +177,7 @@ static bool is_dirty_spte(const struct spte_masks *m, u64 spte)
  * a flush: an MMU-writable SPTE lost W, or Accessed or Dirty was cleared.
  * (kvm_set_pfn_accessed/dirty have no model: host pages are not swapped.)
  */
-static bool mmu_spte_update(struct mmu_vm *vm, u64 sptep, u64 new_spte)
+bool mmu_spte_update(struct mmu_vm *vm, u64 sptep, u64 new_spte)
 {
 	const struct spte_masks *m = &vm->masks;
 	u64 old_spte = spte_load(vm, sptep);
@@ -375,6 +375,30 @@ static void emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gf
 }
 
 /*
+ * mark_mmio_spte(): an MMIO SPTE for @gfn with @access and the current memslot
+ * generation of the SP's address space (make_mmio_spte() reads
+ * kvm_vcpu_memslots(), and the vCPU's address space is the SP's role.smm),
+ * traced before it is stored. KVM's mmu_spte_set() WARNs on a present SPTE and
+ * overwrites it; the model drops such a leaf first so its rmap stays consistent.
+ */
+void mark_mmio_spte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep, gfn_t gfn,
+		    unsigned access)
+{
+	u64 gen = gmem_generation(vm->gmem, (u8)sp->role.smm);
+	u64 spte = make_mmio_spte(&vm->masks, gfn, access, gen);
+	struct mmu_event ev = {.kind = MMU_EV_MARK_MMIO_SPTE};
+
+	ev.u.mmio.sptep = sptep;
+	ev.u.mmio.gfn = gfn;
+	ev.u.mmio.access = (unsigned)(spte & ACC_ALL);
+	ev.u.mmio.gen = (unsigned)get_mmio_spte_generation(spte);
+	mmu_emit(vm, &ev);
+	if (is_shadow_present_pte(spte_load(vm, sptep)))
+		mmu_zap_spte(vm, sptep);
+	spte_store(vm, sptep, spte);
+}
+
+/*
  * mmu_set_spte(): the level is the SP's (@level must match it). A present SPTE
  * is replaced: a table pointer under a new huge leaf is unlinked, a leaf of
  * another pfn dropped; a leaf of the same pfn keeps its rmap entry.
@@ -392,6 +416,11 @@ int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_f
 	(void)level;
 	if (!sp)
 		return RET_PF_INVALID;
+	if (pfn == KVM_PFN_NOSLOT) {
+		/* is_noslot_pfn(): the caller counts pf_mmio_spte_created. */
+		mark_mmio_spte(vm, sp, sptep, gfn, pte_access);
+		return RET_PF_EMULATE;
+	}
 	old_spte = spte_load(vm, sptep);
 	if (is_shadow_present_pte(old_spte)) {
 		if (sp->role.level > PG_LEVEL_4K && !is_large_pte(old_spte)) {

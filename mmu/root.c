@@ -10,6 +10,7 @@
 
 #include "cpu/err.h"
 #include "cpu/mem.h"
+#include "mmu/sync.h"
 
 /*
  * A PAE root entry (the model's pae_root page, 4 of its 512 entries used):
@@ -729,10 +730,11 @@ int mmu_load(struct mmu_vcpu *v, u64 pgd)
 		r = mmu_alloc_shadow_roots(v, pgd);
 	if (r)
 		return r;
+	/* kvm_mmu_sync_roots(): sync the unsync children of the new roots. */
+	mmu_sync_roots(v);
 	/*
-	 * KVM then syncs unsync children of the new roots (kvm_mmu_sync_roots()),
-	 * hands root.hpa to the vendor (kvm_mmu_load_pgd()) and flushes the current
-	 * TLB context: sync and the hardware TLB come with later milestones.
+	 * KVM then hands root.hpa to the vendor (kvm_mmu_load_pgd()) and flushes
+	 * the current TLB context: the hardware TLB is the caller's.
 	 */
 	v->root_stats.loads++;
 	emit_root(v->vm, MMU_EV_ROOT_LOAD, -1, mmu->root.pgd, mmu->root.hpa,

@@ -70,6 +70,9 @@ struct mmu_vcpu {
 	/* vCPU stats under KVM's names (kvm_vcpu_stats_desc). */
 	u64 pf_taken, pf_fixed, pf_emulate, pf_spurious, pf_fast, pf_mmio_spte_created, pf_guest;
 	u64 tlb_flush, invlpg;
+	/* kvm_mmu_unprotect_gfn_and_retry()'s anti-loop guard (vcpu->arch.last_retry_eip
+	 * and last_retry_addr): the model's RIP is the step's (docs/page-fault.md). */
+	u64 last_retry_eip, last_retry_addr;
 };
 
 /* kvm_mmu_create(): both pointers at root_mmu, every root invalid. */

@@ -52,6 +52,10 @@
 /* SHADOW_NONPRESENT_OR_RSVD_MASK_LEN: width of the L1TF mask (0 in the model). */
 #define SHADOW_NONPRESENT_OR_RSVD_MASK_LEN 5
 
+/* KVM_PFN_NOSLOT (kvm_host.h): the pfn of a gfn outside every memslot; a leaf
+ * for it becomes an MMIO SPTE (mmu_set_spte() -> mark_mmio_spte()). */
+#define KVM_PFN_NOSLOT (1ULL << 63)
+
 /* RET_PF_* (mmu_internal.h). */
 enum ret_pf {
 	RET_PF_CONTINUE = 0,
@@ -152,8 +156,9 @@ u64 make_nonleaf_spte(const struct spte_masks *m, hpa_t child_hpa, bool ad_disab
 
 /* make_mmio_spte(): @gfn with @access (ACC_*) and memslot generation @gen. */
 u64 make_mmio_spte(const struct spte_masks *m, gfn_t gfn, unsigned access, u64 gen);
-/* The generation and gfn stored in an MMIO SPTE. */
+/* get_mmio_spte_generation() (spte.h): the generation stored in an MMIO SPTE. */
 u64 get_mmio_spte_generation(u64 spte);
+/* get_mmio_spte_gfn() (mmu.c): the gfn stored in an MMIO SPTE. */
 gfn_t get_mmio_spte_gfn(const struct spte_masks *m, u64 spte);
 /* get_mmio_spte_access() (mmu.c): the ACC_* bits kept in an MMIO SPTE. */
 unsigned get_mmio_spte_access(const struct spte_masks *m, u64 spte);

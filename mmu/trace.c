@@ -27,6 +27,10 @@ const char *mmu_event_name(enum mmu_ev_kind kind)
 		return "kvm_mmu_spte_requested";
 	case MMU_EV_MARK_MMIO_SPTE:
 		return "mark_mmio_spte";
+	case MMU_EV_HANDLE_MMIO_PF:
+		return "handle_mmio_page_fault";
+	case MMU_EV_CHECK_MMIO_SPTE:
+		return "check_mmio_spte";
 	case MMU_EV_ZAP_ALL_FAST:
 		return "kvm_mmu_zap_all_fast";
 	case MMU_EV_WRPROT_GFN:
@@ -98,6 +102,15 @@ int mmu_event_format(const struct mmu_event *ev, char *buf, size_t n)
 				(unsigned long long)ev->u.mmio.sptep,
 				(unsigned long long)ev->u.mmio.gfn, ev->u.mmio.access,
 				ev->u.mmio.gen);
+	case MMU_EV_HANDLE_MMIO_PF:
+		return snprintf(buf, n, "%s: addr:%llx gfn %llx access %x", name,
+				(unsigned long long)ev->u.mmio_pf.addr,
+				(unsigned long long)ev->u.mmio_pf.gfn, ev->u.mmio_pf.access);
+	case MMU_EV_CHECK_MMIO_SPTE:
+		return snprintf(buf, n, "%s: spte %llx kvm_gen %x spte-gen %x valid %d", name,
+				(unsigned long long)ev->u.check_mmio.spte, ev->u.check_mmio.kvm_gen,
+				ev->u.check_mmio.spte_gen,
+				ev->u.check_mmio.kvm_gen == ev->u.check_mmio.spte_gen);
 	case MMU_EV_ZAP_ALL_FAST:
 		return snprintf(buf, n, "%s: kvm-mmu-valid-gen %u used_pages %llx", name,
 				(unsigned)ev->u.zap_all.gen,

@@ -20,6 +20,7 @@
 #include "cpu/ptbuild.h"
 #include "cpu/walk.h"
 #include "mmu/fault.h"
+#include "mmu/track.h"
 
 #define MiB (1ULL << 20)
 #define GUEST_RAM (64 * MiB)
@@ -549,6 +550,185 @@ static void test_fault_without_a_loaded_root_retries(void **state)
 	fx_destroy(f);
 }
 
+/* detect_write_misaligned(): one entry, at least 4 bytes, or an andb at its start. */
+static void test_misaligned_writes_follow_detect_write_misaligned(void **state)
+{
+	struct kvm_mmu_page sp8 = {0}, sp4 = {0};
+	static const struct {
+		bool four;
+		unsigned off, bytes;
+		bool want;
+	} c[] = {
+		{false, 0x10, 8, false}, {false, 0x10, 1, false}, {false, 0x11, 1, true},
+		{false, 0x10, 2, true},	 {false, 0x14, 4, false}, {false, 0x16, 4, true},
+		{false, 0x14, 8, true},	 {true, 0x10, 4, false},  {true, 0x12, 4, true},
+		{true, 0x10, 8, true},	 {true, 0x10, 1, false},  {true, 0x10, 2, true},
+	};
+
+	(void)state;
+	sp4.role.has_4_byte_gpte = 1;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		bool got = mmu_detect_write_misaligned(c[i].four ? &sp4 : &sp8, 0x5000 + c[i].off,
+						       c[i].bytes);
+
+		if (got != c[i].want) {
+			print_error(
+				"case %zu: offset %#x, %u bytes, %u-byte gptes: want %d got %d\n",
+				i, c[i].off, c[i].bytes, c[i].four ? 4 : 8, c[i].want, got);
+			fail();
+		}
+	}
+}
+
+/* detect_write_flooding(): never for level 1, else the third write. */
+static void test_write_flooding_needs_three_writes_above_level_1(void **state)
+{
+	struct kvm_mmu_page sp = {0};
+
+	(void)state;
+	sp.role.level = 1;
+	for (int i = 0; i < 5; i++)
+		assert_false(mmu_detect_write_flooding(&sp));
+	EXPECT_HEX(0, sp.write_flooding_count);
+	sp.role.level = 2;
+	assert_false(mmu_detect_write_flooding(&sp));
+	assert_false(mmu_detect_write_flooding(&sp));
+	assert_true(mmu_detect_write_flooding(&sp));
+	EXPECT_HEX(MMU_WRITE_FLOODING_THRESHOLD, sp.write_flooding_count);
+}
+
+/* get_written_sptes(): 8-byte gptes 1:1; 4-byte ones by quadrant, a PDE as two SPTEs. */
+static void test_written_sptes_of_4_byte_gptes_follow_the_quadrant(void **state)
+{
+	struct kvm_mmu_page sp = {0};
+	unsigned n = 0;
+
+	(void)state;
+	sp.spt = 0x7000;
+	sp.role.level = 1;
+	EXPECT_HEX(0x7018, mmu_get_written_sptes(&sp, 0x3018, &n));
+	EXPECT_HEX(1, n);
+	/* PTE 513 of a 32-bit page table: quadrant 1, SPTE 1. */
+	sp.role.has_4_byte_gpte = 1;
+	EXPECT_HEX(0, mmu_get_written_sptes(&sp, 0x3804, &n));
+	sp.role.quadrant = 1;
+	EXPECT_HEX(0x7008, mmu_get_written_sptes(&sp, 0x3804, &n));
+	EXPECT_HEX(1, n);
+	/* PDE 514 of a 32-bit page directory: quadrant 2, SPTEs 4 and 5 (2 MiB each). */
+	sp.role.level = 2;
+	EXPECT_HEX(0, mmu_get_written_sptes(&sp, 0x3808, &n));
+	sp.role.quadrant = 2;
+	EXPECT_HEX(0x7020, mmu_get_written_sptes(&sp, 0x3808, &n));
+	EXPECT_HEX(2, n);
+}
+
+/* kvm_mmu_track_write(): zap the written SPTE, count, flood on the third write. */
+static void test_track_write_zaps_written_sptes_then_floods(void **state)
+{
+	struct fx *f = fx_create(false, WALK_FMT_4LVL, CR0_PG_WP, X86_CR4_PAE, EFER_LONG);
+	gfn_t pd_gfn;
+	u64 pde_gpa;
+	unsigned from;
+
+	(void)state;
+	EXPECT_OK(pt_map(&f->b, VA, PA, PAGE_SIZE, PT_P | PT_W | PT_U));
+	fx_load(f);
+	EXPECT_HEX(RET_PF_FIXED, fault(f, VA, PFERR_U));
+	pd_gfn = table_gfn(f, VA, 2);
+	EXPECT_OK(pt_entry_addr(&f->b, VA, 2, &pde_gpa));
+
+	/* Rewrite the PDE in guest memory, then tell KVM: the level-2 SPTE is zapped. */
+	{
+		u8 buf[8];
+
+		msc_le_put(buf, guest_entry(f, VA, 2), 8);
+		EXPECT_OK(gmem_write_host(f->gmem, 0, pde_gpa, buf, 8));
+	}
+	from = f->nev;
+	mmu_track_write(&f->vm, 0, true, pde_gpa, 8);
+	EXPECT_HEX(1, f->vm.stats.mmu_pte_write);
+	EXPECT_HEX(1, f->vm.stats.mmu_pde_zapped);
+	EXPECT_HEX(0, f->vm.stats.mmu_flooded);
+	EXPECT_HEX(0, count_events(f, from, MMU_EV_PREPARE_ZAP));
+	/* A 4-byte write of a PAE-format guest is widened to the whole gpte. */
+	mmu_track_write(&f->vm, 0, true, pde_gpa + 4, 4);
+	EXPECT_HEX(0, f->vm.stats.mmu_flooded);
+	/* The third write without a fault through the page floods it. */
+	mmu_track_write(&f->vm, 0, true, pde_gpa, 8);
+	EXPECT_HEX(3, f->vm.stats.mmu_pte_write);
+	EXPECT_HEX(1, f->vm.stats.mmu_flooded);
+	EXPECT_HEX(1, count_events(f, from, MMU_EV_PREPARE_ZAP));
+	assert_false(mmu_gfn_is_write_tracked(&f->vm, 0, pd_gfn));
+	/* A write to a gfn no shadow page holds is counted but changes nothing. */
+	from = f->nev;
+	mmu_track_write(&f->vm, 0, true, PA, 8);
+	EXPECT_HEX(4, f->vm.stats.mmu_pte_write);
+	EXPECT_HEX(0, count_events(f, from, MMU_EV_PREPARE_ZAP));
+	fx_destroy(f);
+}
+
+/* A 2-byte write is misaligned: the shadow page goes at once. */
+static void test_track_write_of_two_bytes_zaps_the_page(void **state)
+{
+	struct fx *f = fx_create(false, WALK_FMT_4LVL, CR0_PG_WP, X86_CR4_PAE, EFER_LONG);
+	u64 pde_gpa;
+
+	(void)state;
+	EXPECT_OK(pt_map(&f->b, VA, PA, PAGE_SIZE, PT_P | PT_W | PT_U));
+	fx_load(f);
+	EXPECT_HEX(RET_PF_FIXED, fault(f, VA, PFERR_U));
+	EXPECT_OK(pt_entry_addr(&f->b, VA, 2, &pde_gpa));
+	mmu_track_write(&f->vm, 0, true, pde_gpa, 2);
+	EXPECT_HEX(1, f->vm.stats.mmu_flooded);
+	assert_false(mmu_gfn_is_write_tracked(&f->vm, 0, table_gfn(f, VA, 2)));
+	fx_destroy(f);
+}
+
+/* kvm_mmu_write_protect_fault() and kvm_mmu_unprotect_gfn_and_retry(). */
+static void test_write_protect_fault_retries_once_per_rip_and_address(void **state)
+{
+	struct fx *f = fx_create(false, WALK_FMT_4LVL, CR0_PG_WP, X86_CR4_PAE, EFER_LONG);
+	unsigned et;
+	gfn_t pd_gfn;
+
+	(void)state;
+	EXPECT_OK(pt_map(&f->b, VA, PA, PAGE_SIZE, PT_P | PT_W | PT_U));
+	fx_load(f);
+	EXPECT_HEX(RET_PF_FIXED, fault(f, VA, PFERR_U));
+	pd_gfn = table_gfn(f, VA, 2);
+
+	/* Not in guest mode: emulation may unprotect and retry. */
+	et = EMULTYPE_PF;
+	EXPECT_HEX(RET_PF_EMULATE,
+		   mmu_write_protect_fault(&f->v, 7, 0x5000, PFERR_P | PFERR_W, false, &et));
+	EXPECT_HEX(EMULTYPE_PF | EMULTYPE_ALLOW_RETRY_PF, et);
+	/* In guest mode it may not. */
+	et = EMULTYPE_PF;
+	EXPECT_HEX(RET_PF_EMULATE,
+		   mmu_write_protect_fault(&f->v, 7, 0x5000, PFERR_P | PFERR_W, true, &et));
+	EXPECT_HEX(EMULTYPE_PF, et);
+	/* Unprotecting a gfn without shadow pages fails and remembers nothing. */
+	assert_false(mmu_unprotect_gfn_and_retry(&f->v, 7, 0x5000, PA));
+	EXPECT_HEX(0, f->v.last_retry_eip);
+	/* The page directory's gfn: zapped, RIP and address remembered. */
+	assert_true(mmu_unprotect_gfn_and_retry(&f->v, 7, 0x5000, pd_gfn << PAGE_SHIFT));
+	assert_false(mmu_gfn_is_write_tracked(&f->vm, 0, pd_gfn));
+	EXPECT_HEX(7, f->v.last_retry_eip);
+	EXPECT_HEX(0x5000, f->v.last_retry_addr);
+	/* The same RIP and address fault again: emulate, no retry allowed. */
+	et = EMULTYPE_PF;
+	EXPECT_HEX(RET_PF_EMULATE,
+		   mmu_write_protect_fault(&f->v, 7, 0x5000, PFERR_P | PFERR_W, false, &et));
+	EXPECT_HEX(EMULTYPE_PF, et);
+	/* Another address resets the guard. */
+	et = EMULTYPE_PF;
+	EXPECT_HEX(RET_PF_EMULATE,
+		   mmu_write_protect_fault(&f->v, 7, 0x6000, PFERR_P | PFERR_W, false, &et));
+	EXPECT_HEX(EMULTYPE_PF | EMULTYPE_ALLOW_RETRY_PF, et);
+	EXPECT_HEX(0, f->v.last_retry_eip);
+	fx_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +742,12 @@ int main(void)
 		cmocka_unit_test(test_legacy_tdp_fault_maps_the_gfn_through_direct_sps),
 		cmocka_unit_test(test_nonpaging_guest_fault_uses_pae_direct_roots),
 		cmocka_unit_test(test_fault_without_a_loaded_root_retries),
+		cmocka_unit_test(test_misaligned_writes_follow_detect_write_misaligned),
+		cmocka_unit_test(test_write_flooding_needs_three_writes_above_level_1),
+		cmocka_unit_test(test_written_sptes_of_4_byte_gptes_follow_the_quadrant),
+		cmocka_unit_test(test_track_write_zaps_written_sptes_then_floods),
+		cmocka_unit_test(test_track_write_of_two_bytes_zaps_the_page),
+		cmocka_unit_test(test_write_protect_fault_retries_once_per_rip_and_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

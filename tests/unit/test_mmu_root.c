@@ -157,6 +157,8 @@ static int nth_root_event(const struct fx *f, unsigned from, unsigned n)
 		case MMU_EV_SET_SPTE:
 		case MMU_EV_SPTE_REQUESTED:
 		case MMU_EV_MARK_MMIO_SPTE:
+		case MMU_EV_HANDLE_MMIO_PF:
+		case MMU_EV_CHECK_MMIO_SPTE:
 		case MMU_EV_ZAP_ALL_FAST:
 		case MMU_EV_WRPROT_GFN:
 			break;

@@ -143,6 +143,22 @@ static void test_spte_requested_and_mmio_and_zap_all_fast(void **state)
 	ev.u.mmio.gen = 0x1ff;
 	check_line(&ev, "mark_mmio_spte: sptep:0x10a0a8 gfn fee00 access 7 gen 1ff");
 
+	/* mmutrace.h: "addr:%llx gfn %llx access %x". */
+	ev = (struct mmu_event){.kind = MMU_EV_HANDLE_MMIO_PF};
+	ev.u.mmio_pf.addr = 0x7f000000;
+	ev.u.mmio_pf.gfn = 0xfee00;
+	ev.u.mmio_pf.access = 6;
+	check_line(&ev, "handle_mmio_page_fault: addr:7f000000 gfn fee00 access 6");
+
+	/* mmutrace.h: "spte %llx kvm_gen %x spte-gen %x valid %d". */
+	ev = (struct mmu_event){.kind = MMU_EV_CHECK_MMIO_SPTE};
+	ev.u.check_mmio.spte = 0x80000fee0002fULL;
+	ev.u.check_mmio.kvm_gen = 6;
+	ev.u.check_mmio.spte_gen = 4;
+	check_line(&ev, "check_mmio_spte: spte 80000fee0002f kvm_gen 6 spte-gen 4 valid 0");
+	ev.u.check_mmio.kvm_gen = 4;
+	check_line(&ev, "check_mmio_spte: spte 80000fee0002f kvm_gen 4 spte-gen 4 valid 1");
+
 	ev = (struct mmu_event){.kind = MMU_EV_ZAP_ALL_FAST};
 	ev.u.zap_all.gen = 1;
 	ev.u.zap_all.used_pages = 0x1f;
@@ -180,11 +196,12 @@ static void test_mmuscope_wrprot_and_root_cache_lines(void **state)
 static void test_every_kind_has_a_name_and_a_line(void **state)
 {
 	static const char *const names[] = {
-		"kvm_mmu_get_page",	    "kvm_mmu_sync_page",    "kvm_mmu_unsync_page",
-		"kvm_mmu_prepare_zap_page", "kvm_mmu_set_spte",	    "kvm_mmu_spte_requested",
-		"mark_mmio_spte",	    "kvm_mmu_zap_all_fast", "mmuscope_wrprot",
-		"mmuscope_root_cache",	    "mmuscope_root_cache",  "mmuscope_root_cache",
-		"mmuscope_root_load",	    "mmuscope_root_free",
+		"kvm_mmu_get_page",	    "kvm_mmu_sync_page",      "kvm_mmu_unsync_page",
+		"kvm_mmu_prepare_zap_page", "kvm_mmu_set_spte",	      "kvm_mmu_spte_requested",
+		"mark_mmio_spte",	    "handle_mmio_page_fault", "check_mmio_spte",
+		"kvm_mmu_zap_all_fast",	    "mmuscope_wrprot",	      "mmuscope_root_cache",
+		"mmuscope_root_cache",	    "mmuscope_root_cache",    "mmuscope_root_load",
+		"mmuscope_root_free",
 	};
 	unsigned k;
 
