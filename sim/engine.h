@@ -89,6 +89,9 @@ struct sim_snapshot {
 };
 
 void sim_snapshot(const struct sim *sim, struct sim_snapshot *out);
+/* A KVM statistic by its name (the names `expect.stats` accepts) of @vcpu; false
+ * for an unknown name or a machine without an MMU. */
+bool sim_kvm_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val);
 
 /* The machine's guest memory and a vCPU's TLB, read-only, for views and explain. */
 const struct gmem *sim_gmem(const struct sim *sim);

@@ -19,6 +19,8 @@
 
 #include "cpu/err.h"
 #include "mmu/audit.h"
+#include "mmu/sync.h"
+#include "mmu/track.h"
 #include "sim/engine_priv.h"
 
 typedef unsigned long long ull;
@@ -27,6 +29,13 @@ typedef unsigned long long ull;
 #define SIM_GUEST_PFN_BASE (1ULL << 28)
 /* SMM (address space 1) memory that aliases nothing gets its own host range. */
 #define SIM_GUEST_PFN_AS1 (1ULL << 36)
+/*
+ * The host's MAXPHYADDR for legacy/NPT SPTEs (boot_cpu_data.x86_phys_bits): 51,
+ * so bit 51 is a reserved physical-address bit and KVM caches MMIO in SPTEs
+ * (kvm_mmu_reset_all_pte_masks()); the hardware loop walks with it. Every host
+ * frame of guest memory must stay below 2^(51 - 12).
+ */
+#define SIM_HOST_MAXPHYADDR 51
 
 /*
  * The scenario memslot now installed as (as, id) at @base: the latest
@@ -120,6 +129,52 @@ bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsig
 	return true;
 }
 
+/*
+ * The host frames sim_gfn_to_pfn() gives each memslot of the scenario (the
+ * machine's and every memslot_add step's; an alias uses its target's frames)
+ * must fit below 2^(@host_bits - 12): a positioned error names the first that
+ * does not, rather than an SPTE with a truncated or reserved frame.
+ */
+static int check_guest_pfns(struct sim *sim, unsigned host_bits, struct scn_error *err)
+{
+	const struct scenario *s = sim->s;
+	const u64 limit = 1ULL << (host_bits - PAGE_SHIFT);
+	char path[64];
+
+	for (u32 i = 0; i < s->machine.nslots + s->nsteps; i++) {
+		const bool machine = i < s->machine.nslots;
+		const struct scn_step *st = machine ? NULL : &s->steps[i - s->machine.nslots];
+		const struct scn_memslot *sl = machine ? &s->machine.slots[i] : &st->u.slot;
+		u64 last;
+
+		if ((st && st->op != SCN_OP_MEMSLOT_ADD) || sl->alias || !sl->size)
+			continue;
+		last = SIM_GUEST_PFN_BASE + ((sl->gpa + sl->size - 1) >> PAGE_SHIFT) +
+		       (sl->as ? SIM_GUEST_PFN_AS1 : 0);
+		if (last < limit && last >= SIM_GUEST_PFN_BASE)
+			continue;
+		if (machine)
+			snprintf(path, sizeof(path), "/machine/memslots/%u", (unsigned)i);
+		else
+			snprintf(path, sizeof(path), "/steps/%u",
+				 (unsigned)(i - s->machine.nslots));
+		sim_err(sim, err, machine ? sl->pos : st->pos, path,
+			"memslot as %u gpa 0x%llx size 0x%llx: its host frames (2^28 + gfn%s) "
+			"reach 0x%llx, beyond the simulated host's %u-bit physical addresses",
+			(unsigned)sl->as, (ull)sl->gpa, (ull)sl->size, sl->as ? " + 2^36" : "",
+			(ull)last, host_bits);
+		return MSC_EINVAL;
+	}
+	return 0;
+}
+
+/* kvm_arch_memslots_updated() -> kvm_mmu_invalidate_mmio_sptes() on every swap. */
+static void sim_memslots_updated(void *ctx, u8 as, u64 gen)
+{
+	(void)as;
+	mmu_invalidate_mmio_sptes(ctx, gen);
+}
+
 /* The mmu_vm sink: every MMU event becomes a SIM_EV_MMU of the current step. */
 static void mmu_sink(void *ctx, const struct mmu_event *mev)
 {
@@ -136,6 +191,15 @@ static void mmu_sink(void *ctx, const struct mmu_event *mev)
 	sim_emit(sim, &ev);
 }
 
+/* mmu_vm.sync_page: kvm_sync_page() for the vCPU that is running (KVM passes
+ * the vCPU down through mmu_sync_children()). */
+static int sim_sync_page(void *ctx, struct kvm_mmu_page *sp)
+{
+	struct sim *sim = ctx;
+
+	return mmu_sync_page(&sim->mc->vcpu[sim->cur_vcpu].mmu, sp);
+}
+
 int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *err)
 {
 	const struct scn_machine *m = &sim->s->machine;
@@ -145,6 +209,10 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	bool ad = true;
 	int r;
 
+	/* EPT keeps the guest's MAXPHYADDR as the host's (its SPTEs are not walked). */
+	r = check_guest_pfns(sim, m->tdp == SCN_TDP_EPT ? 52 : SIM_HOST_MAXPHYADDR, err);
+	if (r)
+		return r;
 	r = hmem_create(&mc->hmem, 0);
 	if (r) {
 		sim_err(sim, err, m->pos, "/machine", "host memory: %s", msc_strerror(r));
@@ -156,7 +224,7 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 		ad = f->ept.ad;
 		spte_masks_init_ept(&mc->masks, f->ept.ad, f->ept.execonly, f->maxphyaddr);
 	} else {
-		spte_masks_init_legacy(&mc->masks, f->maxphyaddr);
+		spte_masks_init_legacy(&mc->masks, SIM_HOST_MAXPHYADDR);
 		if (m->tdp == SCN_TDP_NPT) {
 			/* svm_hardware_setup(): NPT uses the host's paging level. */
 			level = f->la57 ? 5 : 4;
@@ -172,6 +240,8 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	mc->vm.tdp_enabled = tdp;
 	mc->vm.sink = mmu_sink;
 	mc->vm.sink_ctx = sim;
+	gmem_set_memslots_updated(mc->mem, sim_memslots_updated, &mc->vm);
+	mc->vm.sync_page = sim_sync_page;
 	if (m->max_mmu_pages) {
 		/* KVM_SET_NR_MMU_PAGES */
 		r = mmu_vm_set_nr_mmu_pages(&mc->vm, m->max_mmu_pages);
@@ -212,14 +282,20 @@ static u64 pgd_pcid(const struct cpu_regs *r, u64 pgd)
 	return (r->cr4 & X86_CR4_PCIDE) ? pgd & X86_CR3_PCID_MASK : 0;
 }
 
-/* kvm_invalidate_pcid(), the shadow-paging part that frees prev_roots. */
+/* kvm_invalidate_pcid(): sync the active PCID's roots, free the prev_roots of @pcid. */
 static void invalidate_pcid(struct sim_vcpu *v, u64 pcid)
 {
 	struct kvm_mmu *mmu = v->mmu.mmu;
 	unsigned mask = 0;
 
-	if (v->mmu.tdp_enabled)
-		return; /* TDP: KVM_REQ_TLB_FLUSH_GUEST only (the cpu/ TLB models it) */
+	if (v->mmu.tdp_enabled) {
+		v->req_tlb_flush_guest = true; /* KVM_REQ_TLB_FLUSH_GUEST only */
+		return;
+	}
+	/* The active PCID: KVM_REQ_MMU_SYNC (and KVM_REQ_TLB_FLUSH_CURRENT, which
+	 * the cpu/ TLB models). */
+	if (pgd_pcid(&v->cpu.r, v->cpu.r.cr3) == pcid)
+		v->req_mmu_sync = true;
 	/* "If PCID is disabled, there is no need to free prev_roots even if the
 	 * PCIDs for them are also 0": MOV to CR3 flushes everything then. */
 	if (!(v->cpu.r.cr4 & X86_CR4_PCIDE))
@@ -230,6 +306,30 @@ static void invalidate_pcid(struct sim_vcpu *v, u64 pcid)
 			mask |= KVM_MMU_ROOT_PREVIOUS(i);
 	if (mask)
 		mmu_free_roots(&v->mmu, mmu, mask);
+}
+
+void sim_mmu_invalidate(struct sim_vcpu *v, enum scn_op op, unsigned type, u64 va, u16 pcid,
+			bool canonical)
+{
+	const struct cpu_regs *r = &v->cpu.r;
+	struct mmu_vcpu *mv = &v->mmu;
+
+	/* With TDP these instructions are not intercepted. */
+	if (!v->has_mmu || mv->tdp_enabled)
+		return;
+	if (op == SCN_OP_INVLPG) {
+		mmu_invlpg(mv, va, canonical); /* kvm_mmu_invlpg() */
+	} else if (op == SCN_OP_INVPCID && type == 0) {
+		/* kvm_handle_invpcid() */
+		mmu_invpcid_gva(mv, va, pcid, (u16)pgd_pcid(r, r->cr3),
+				(r->cr4 & X86_CR4_PCIDE) != 0);
+	} else if (op == SCN_OP_INVPCID && type == 1) {
+		invalidate_pcid(v, pcid);
+	} else {
+		/* INVPCID types 2 and 3 (a non-global flush degenerates to a global
+		 * one) and the model's flush_tlb: KVM_REQ_TLB_FLUSH_GUEST. */
+		v->req_tlb_flush_guest = true;
+	}
 }
 
 /*
@@ -277,6 +377,9 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 		}
 		if ((now ^ old) & cr0_role)
 			mmu_reset_context(mv, r);
+		/* Clearing CR0.PG flushes the TLB from the guest's perspective. */
+		if (((now ^ old) & X86_CR0_PG) && !(now & X86_CR0_PG))
+			v->req_tlb_flush_guest = true;
 		return;
 	case SCN_REG_CR4:
 		/* kvm_post_set_cr4() */
@@ -284,6 +387,12 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 			mmu_reset_context(mv, r);
 		if (!mv->tdp_enabled && !(old & X86_CR4_PCIDE) && (now & X86_CR4_PCIDE))
 			mmu_unload(mv);
+		/* A PGE toggle or clearing PCIDE flushes every PCID:
+		 * KVM_REQ_TLB_FLUSH_GUEST (a PAE toggle or setting SMEP flushes only
+		 * the current PCID: KVM_REQ_TLB_FLUSH_CURRENT, no sync). */
+		if (((now ^ old) & X86_CR4_PGE) ||
+		    (!(now & X86_CR4_PCIDE) && (old & X86_CR4_PCIDE)))
+			v->req_tlb_flush_guest = true;
 		if ((now ^ old) & (X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_SMEP))
 			load_pdptrs(v);
 		return;
@@ -320,14 +429,11 @@ void sim_mmu_requests(struct sim_machine *mc)
 		mc->vcpu[i].req_free_obsolete_roots = true;
 }
 
-int sim_mmu_reload(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd)
 {
-	struct sim_vcpu *v = &sim->mc->vcpu[st->vcpu];
 	struct mmu_vcpu *mv = &v->mmu;
-	char path[64];
-	u64 pgd;
-	int r;
 
+	*pgd = 0;
 	if (!v->has_mmu)
 		return 0;
 	/* vcpu_enter_guest(): requests first ... */
@@ -336,12 +442,28 @@ int sim_mmu_reload(struct sim *sim, const struct scn_step *st, struct scn_error 
 		v->req_free_obsolete_roots = false;
 		mmu_free_obsolete_roots(mv);
 	}
+	if (v->req_mmu_sync) {
+		v->req_mmu_sync = false;
+		mmu_sync_roots(mv);
+	}
+	if (v->req_tlb_flush_guest) {
+		v->req_tlb_flush_guest = false;
+		mmu_flush_tlb_guest(mv);
+	}
 	/* ... then kvm_mmu_reload(): the guest's CR3 for shadow paging (the
 	 * get_guest_pgd of a direct root is never consulted). */
 	if (mv->mmu->root.hpa != INVALID_PAGE)
 		return 0;
-	pgd = mv->tdp_enabled ? 0 : v->cpu.r.cr3;
-	r = mmu_load(mv, pgd);
+	*pgd = mv->tdp_enabled ? 0 : v->cpu.r.cr3;
+	return mmu_load(mv, *pgd);
+}
+
+int sim_mmu_reload(struct sim *sim, const struct scn_step *st, struct scn_error *err)
+{
+	char path[64];
+	u64 pgd;
+	int r = sim_mmu_enter(sim, &sim->mc->vcpu[st->vcpu], &pgd);
+
 	if (!r)
 		return 0;
 	snprintf(path, sizeof(path), "/steps/%u", (unsigned)sim->cur);
@@ -371,78 +493,37 @@ void sim_mmu_memslot_changed(struct sim *sim, enum scn_op op)
 }
 
 /*
- * get_written_sptes(): the SPTEs of @sp that shadow the guest entry at @offset
- * in its page; 0 when the write falls in another quadrant of a 4-byte table.
+ * A guest store by guest-physical address (a `map`/`unmap`/`set_entry` in guest
+ * mode, a guest `mem_write`): the op has no linear address, so the fault KVM
+ * takes on the guest's own mapping of the page is modelled by its outcome, as
+ * FNAME(page_fault) -> make_spte() -> mmu_try_to_unsync_pages() decides it: a
+ * gfn KVM write-tracks (an upper-level shadow page), or one whose shadow pages
+ * cannot go unsync, traps and is emulated (true: the caller writes memory, then
+ * sim_mmu_emulated_write()); otherwise its level-1 shadow pages go unsync and
+ * the store reaches memory unseen (false). Stores to read-only or absent
+ * memslots never reach the write-protection path (false, nothing changed).
  */
-static unsigned written_sptes(const struct kvm_mmu_page *sp, unsigned offset, unsigned *first)
-{
-	unsigned page_offset = offset, n = 1, quadrant;
-
-	if (sp->role.has_4_byte_gpte) {
-		page_offset <<= 1; /* 32 -> 64 */
-		/* A 32-bit PDE maps 4 MiB, the shadow PDEs 2 MiB: zap two. */
-		if (sp->role.level == 2) {
-			page_offset &= ~7u;
-			page_offset <<= 1;
-			n = 2;
-		}
-		quadrant = page_offset >> PAGE_SHIFT;
-		page_offset &= PAGE_SIZE - 1;
-		if (quadrant != sp->role.quadrant)
-			return 0;
-	}
-	*first = page_offset / 8;
-	return n;
-}
-
-/*
- * kvm_mmu_track_write() -> kvm_mmu_pte_write(): a write of @size bytes at @gpa
- * lands on a guest page table KVM shadows: the SPTEs shadowing the written
- * entry are zapped (a misaligned write zaps the whole shadow page, as
- * detect_write_misaligned()). KVM sees only the guest writes its
- * write-protection traps; the model treats every write (host writes, and writes
- * to unsync pages) the same way, so shadow tables never go stale behind the
- * guest's back -- a later milestone models write-protection faithfully.
- */
-void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size)
+bool sim_mmu_store_trapped(struct sim *sim, u8 as, u64 gpa)
 {
 	struct mmu_vm *vm = &sim->mc->vm;
-	gfn_t gfn = gpa >> PAGE_SHIFT;
-	const struct mlist *h;
-	struct mlist invalid;
-	bool counted = false;
+	struct gmem_slot_info info;
 
-	if (!sim->mc->has_vm || vm->tdp_enabled)
+	if (!sim->mc->has_vm || vm->tdp_enabled || !vm->indirect_shadow_pages)
+		return false;
+	if (!gmem_slot_find(sim->mc->mem, as, gpa, &info) || (info.flags & GMEM_SLOT_READONLY))
+		return false;
+	return mmu_try_to_unsync_pages(vm, as, gpa >> PAGE_SHIFT, true, false) != 0;
+}
+
+/* x86_emulate_instruction()'s write reached memory: kvm_page_track_write() ->
+ * kvm_mmu_track_write() with the emulated write's size. */
+void sim_mmu_emulated_write(struct sim *sim, u16 vcpu, u8 as, u64 gpa, unsigned size)
+{
+	const struct cpu_regs *r = &sim->mc->vcpu[vcpu].cpu.r;
+
+	if (!sim->mc->has_vm || sim->mc->vm.tdp_enabled)
 		return;
-	mlist_init(&invalid);
-	h = &vm->mmu_page_hash[mmu_page_hashfn(gfn)];
-	for (const struct mlist *p = h->next, *nx; p != h; p = nx) {
-		struct kvm_mmu_page *sp = mlist_entry(p, struct kvm_mmu_page, hash_link);
-		unsigned pte_size, first, n;
-
-		nx = p->next;
-		if (sp->gfn != gfn || sp->role.direct || sp->role.invalid || sp->role.smm != as)
-			continue;
-		if (!counted) {
-			vm->stats.mmu_pte_write++;
-			counted = true;
-		}
-		pte_size = sp->role.has_4_byte_gpte ? 4 : 8;
-		if ((gpa & (pte_size - 1)) + size > pte_size) {
-			/* detect_write_misaligned() */
-			vm->stats.mmu_flooded++;
-			mmu_prepare_zap_page(vm, sp, &invalid, NULL);
-			continue;
-		}
-		n = written_sptes(sp, (unsigned)(gpa & (PAGE_SIZE - 1)), &first);
-		for (unsigned i = 0; i < n; i++) {
-			u64 sptep = sp->spt + (u64)(first + i) * 8;
-
-			if (mmu_zap_spte(vm, sptep) && sp->role.level > 1)
-				vm->stats.mmu_pde_zapped++;
-		}
-	}
-	mmu_commit_zap_page(vm, &invalid);
+	mmu_track_write(&sim->mc->vm, as, (r->cr4 & X86_CR4_PAE) != 0, gpa, size);
 }
 
 struct hmem *sim_hmem(struct sim *sim)
@@ -553,6 +634,11 @@ bool sim_mmu_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val)
 		}
 	}
 	return false;
+}
+
+bool sim_kvm_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val)
+{
+	return vcpu < sim->mc->nvcpus && sim_mmu_stat(sim, vcpu, name, val);
 }
 
 u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word)

@@ -11,6 +11,8 @@
 #include "cpu/err.h"
 #include "cpu/walk.h"
 #include "mmu/fault.h"
+#include "mmu/sync.h"
+#include "mmu/track.h"
 #include "sim/engine_priv.h"
 
 static struct sim_vcpu *cur_vcpu(struct sim *sim)
@@ -95,7 +97,7 @@ static int pt_write(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigne
 	struct pt_hook *h = ctx;
 	struct sim_event ev;
 	u8 buf[8];
-	bool dropped = false;
+	bool dropped = false, trapped;
 	int r;
 
 	if (size != 4 && size != 8)
@@ -103,6 +105,8 @@ static int pt_write(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigne
 	if (size == 4)
 		val &= 0xffffffffULL;
 	msc_le_put(buf, val, size);
+	/* A guest store may trap on KVM's write protection (decided before it lands). */
+	trapped = h->guest && sim_mmu_store_trapped(h->sim, h->as, pa);
 	if (h->guest) {
 		/* A guest write: a read-only memslot drops it (KVM: an MMIO exit). */
 		r = gmem_write(h->m, h->as, pa, buf, size);
@@ -125,10 +129,11 @@ static int pt_write(void *ctx, u64 pa, unsigned level, u64 old, u64 val, unsigne
 	ev.u.pt.size = (u8)size;
 	ev.u.pt.guest = h->guest;
 	ev.u.pt.dropped = dropped;
+	ev.u.pt.trapped = trapped;
 	h->sim->mc->c.pt_writes++;
 	sim_emit(h->sim, &ev);
-	if (!dropped)
-		sim_mmu_track_write(h->sim, h->as, pa, size);
+	if (trapped)
+		sim_mmu_emulated_write(h->sim, h->sim->cur_vcpu, h->as, pa, size);
 	return 0;
 }
 
@@ -269,6 +274,7 @@ static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *
 	if (st->u.mem.host) {
 		r = gmem_write_host(sim->mc->mem, as, gpa, buf, size);
 	} else {
+		ev.u.mem.trapped = sim_mmu_store_trapped(sim, as, gpa);
 		r = gmem_write(sim->mc->mem, as, gpa, buf, size);
 		if (r == MSC_EOPNOTSUPP) {
 			ev.u.mem.dropped = true; /* read-only memslot */
@@ -282,8 +288,8 @@ static int op_mem(struct sim *sim, const struct scn_step *st, struct scn_error *
 	}
 	sim->mc->c.mem_writes++;
 	sim_emit(sim, &ev);
-	if (!ev.u.mem.dropped)
-		sim_mmu_track_write(sim, as, gpa, size);
+	if (ev.u.mem.trapped)
+		sim_mmu_emulated_write(sim, sim->cur_vcpu, as, gpa, size);
 	return 0;
 }
 
@@ -360,6 +366,12 @@ struct outcome {
 	u64 page_size;
 	const char *rule;
 	bool from_tlb;
+	/* The access completed by emulating a write-protection fault: the
+	 * emulated write's size (kvm_mmu_track_write() sees it); 0 otherwise. */
+	u8 wp_write_size;
+	/* Shadow paging: the hardware holds no writable translation (a read-only
+	 * SPTE, or KVM completed the access by emulation). */
+	bool hw_readonly;
 };
 
 /*
@@ -414,9 +426,11 @@ static bool outcome_allowed(const struct outcome *o, const struct tlb_outcome *a
 	return false;
 }
 
-/* The data part of a completed access: read the value or write it. */
+/* The data part of a completed access: read the value or write it. A write KVM
+ * emulated for a write-protection fault (@wp_size bytes, the instruction's)
+ * reaches kvm_mmu_track_write() after it lands. */
 static const char *access_data(struct sim *sim, const struct scn_step *st, u8 as, u64 gpa,
-			       u64 *value)
+			       u8 wp_size, u64 *value)
 {
 	const unsigned size = st->u.access.size;
 	struct sim_event ev;
@@ -448,10 +462,11 @@ static const char *access_data(struct sim *sim, const struct scn_step *st, u8 as
 	r = gmem_write(sim->mc->mem, as, gpa, buf, size);
 	ev.u.mem.dropped = r != 0;
 	ev.u.mem.unbacked = r != 0 && r != MSC_EOPNOTSUPP;
+	ev.u.mem.trapped = !r && wp_size;
 	sim->mc->c.mem_writes++;
 	sim_emit(sim, &ev);
-	if (!r)
-		sim_mmu_track_write(sim, as, gpa, size);
+	if (ev.u.mem.trapped)
+		sim_mmu_emulated_write(sim, sim->cur_vcpu, as, gpa, wp_size);
 	if (ev.u.mem.unbacked)
 		return "no memslot at gpa: the write is dropped";
 	if (ev.u.mem.dropped)
@@ -508,8 +523,9 @@ static void *hw_map(void *ctx, u64 pa, unsigned len, bool *writable)
  * The paging controls the hardware runs a shadowed guest with: KVM's root in CR3
  * (the PAE root page's four entries as PDPTE registers for 32-bit, PAE and
  * non-paging guests), CR0.WP=1 (guest CR0.WP=0 is emulated in the SPTEs),
- * EFER.NXE=1, and the guest's CR4.SMEP/SMAP/PKE and PKRU while it pages. Host
- * frames are 52 bits wide (guest memory lives far above the table pages).
+ * EFER.NXE=1, and the guest's CR4.SMEP/SMAP/PKE and PKRU while it pages. The
+ * host's MAXPHYADDR is the SPTE masks' (51: bit 51 of an MMIO SPTE is reserved,
+ * so the walk faults with PFERR_RSVD).
  */
 static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *arch,
 		   struct walk_cfg *hw)
@@ -524,7 +540,7 @@ static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *a
 	hw->pse36 = false;
 	hw->gbpages = true;
 	hw->npt = false;
-	hw->maxphyaddr = 52;
+	hw->maxphyaddr = sim->mc->masks.host_maxphyaddr;
 	if (arch->fmt == WALK_FMT_NONE)
 		hw->smep = hw->smap = hw->pke = false;
 	hw->root = mmu->root.hpa;
@@ -552,7 +568,15 @@ static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *a
 	return false;
 }
 
-static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_fault_out *out)
+/* What a write-protection exit did (the vmexit event's wp fields). */
+struct wp_exit {
+	bool wp, unprotect, pt_writing;
+	u64 gfn;
+	u8 size;
+};
+
+static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_fault_out *out,
+			 const struct wp_exit *wp)
 {
 	struct sim_event ev;
 
@@ -565,8 +589,62 @@ static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_faul
 	ev.u.vmexit.emulate = !out->inject && out->ret == RET_PF_EMULATE;
 	ev.u.vmexit.inject_error_code = out->inject_error_code;
 	ev.u.vmexit.inject_cr2 = out->inject_cr2;
+	ev.u.vmexit.wp = wp->wp;
+	ev.u.vmexit.unprotect = wp->unprotect;
+	ev.u.vmexit.pt_writing = wp->pt_writing;
+	ev.u.vmexit.wp_gfn = wp->gfn;
+	ev.u.vmexit.wp_size = wp->size;
 	sim->mc->c.vmexits++;
 	sim_emit(sim, &ev);
+}
+
+/* The instruction's code size: 64-bit with CS.L in IA-32e mode, 16-bit in real
+ * mode, else 32-bit (as emit_insn() decodes it). */
+static unsigned code_bits(const struct cpu_regs *r)
+{
+	if ((r->efer & X86_EFER_LMA) && r->cs_l)
+		return 64;
+	return (r->cr0 & X86_CR0_PE) ? 32 : 16;
+}
+
+/*
+ * A write fault on a gfn KVM write-protects (page_fault_handle_page_track(), or
+ * a leaf make_spte() had to keep read-only): kvm_mmu_write_protect_fault(),
+ * then x86_emulate_instruction()'s choice -- with EMULTYPE_ALLOW_RETRY_PF and an
+ * instruction KVM's emulator does not mark PageTable, unprotect the gfn and
+ * retry natively; otherwise emulate the write. The step's instruction bytes,
+ * decoded with Capstone, give the instruction (and the emulated write's size);
+ * a step without them is taken as a MOV of the access's size. The model's RIP
+ * is the step's number plus one (each step is one instruction).
+ */
+static void write_protect_exit(struct sim *sim, struct sim_vcpu *v, const struct scn_step *st,
+			       u64 addr, u64 ec, const struct mmu_fault_out *out,
+			       struct wp_exit *wp)
+{
+	const u64 rip = (u64)sim->cur + 1;
+	unsigned emulation_type = EMULTYPE_PF;
+	struct decoded_insn d;
+	bool pt_writing = true;
+	u8 size = st->u.access.size;
+
+	wp->wp = true;
+	wp->gfn = out->gfn;
+	if (st->insn_len && !decode_insn(st->insn, st->insn_len, code_bits(&v->cpu.r), 0, &d) &&
+	    d.valid) {
+		pt_writing = d.pt_writing;
+		if (d.write_size && d.write_size <= 8)
+			size = d.write_size;
+	}
+	wp->pt_writing = pt_writing;
+	wp->size = size;
+	if (mmu_write_protect_fault(&v->mmu, rip, addr, ec, false, &emulation_type) ==
+	    RET_PF_FIXED) {
+		wp->unprotect = true;
+		return;
+	}
+	if ((emulation_type & EMULTYPE_ALLOW_RETRY_PF) && !pt_writing &&
+	    mmu_unprotect_gfn_and_retry(&v->mmu, rip, addr, out->gfn << PAGE_SHIFT))
+		wp->unprotect = true;
 }
 
 #define HW_MAX_TRIES 4
@@ -580,16 +658,17 @@ static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_faul
  * outcome (@arch). Fills @h; returns 0, a negative error, or 1 when the loop made
  * no progress (@why says what happened).
  */
-static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct walk_cfg *arch_cfg,
-		     const struct walk_req *req, const struct outcome *arch,
-		     const struct tlb_outcome *allowed, size_t nallowed, struct outcome *h,
-		     const char **why)
+static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step *st, u8 as,
+		     const struct walk_cfg *arch_cfg, const struct walk_req *req,
+		     const struct outcome *arch, const struct tlb_outcome *allowed, size_t nallowed,
+		     struct outcome *h, const char **why)
 {
 	struct walk_result res;
 	struct walk_cfg cfg;
 	struct walk_ctx ctx;
 	gfn_t hints[TLB_MAX_OUTCOMES], gfn;
 	unsigned nhints = 0;
+	u64 pgd;
 
 	for (size_t i = 0; i < nallowed; i++)
 		if (allowed[i].fault == WALK_FAULT_NONE)
@@ -602,8 +681,15 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct wa
 	for (unsigned tries = 0; tries < HW_MAX_TRIES; tries++) {
 		struct mmu_fault_out out;
 		struct cpu_regs regs;
+		struct wp_exit wp;
 		int r;
 
+		/* Each re-entry after an exit goes through vcpu_enter_guest() again:
+		 * a zapped root is freed and reloaded, requested syncs happen. */
+		if (tries && sim_mmu_enter(sim, v, &pgd)) {
+			*why = "kvm_mmu_load() failed on re-entry";
+			return 1;
+		}
 		if (!hw_cfg(sim, v, arch_cfg, &cfg)) {
 			*why = "no valid shadow root to run the guest on";
 			return 1;
@@ -617,6 +703,7 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct wa
 			h->fault = WALK_FAULT_NONE;
 			h->gpa = (gfn << PAGE_SHIFT) | (res.gpa & (PAGE_SIZE - 1));
 			h->page_size = res.page_size;
+			h->hw_readonly = !(res.acc & ACC_WRITE);
 			return 0;
 		}
 		if (res.fault.kind != WALK_FAULT_PF) {
@@ -632,7 +719,16 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct wa
 				   &out);
 		if (r < 0)
 			return r;
-		vmexit_event(sim, req->addr, res.fault.error_code, &out);
+		memset(&wp, 0, sizeof(wp));
+		if (out.ret == RET_PF_EMULATE && !out.inject && !out.mmio &&
+		    (out.write_tracked || out.sptep)) {
+			write_protect_exit(sim, v, st, req->addr, res.fault.error_code, &out, &wp);
+			if (wp.unprotect) {
+				/* kvm_mmu_unprotect_gfn_and_retry(): re-enter the guest. */
+				out.ret = RET_PF_FIXED;
+			}
+		}
+		vmexit_event(sim, req->addr, res.fault.error_code, &out, &wp);
 		if (out.inject) {
 			/* kvm_inject_page_fault(): the guest takes the walker's #PF. */
 			h->fault = WALK_FAULT_PF;
@@ -645,6 +741,8 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, u8 as, const struct wa
 		if (out.ret == RET_PF_EMULATE) {
 			/* x86_emulate_instruction(): the emulator's walk is the architecture's. */
 			*h = *arch;
+			h->wp_write_size = wp.wp ? wp.size : 0;
+			h->hw_readonly = true;
 			return 0;
 		}
 		if (out.ret != RET_PF_FIXED && out.ret != RET_PF_SPURIOUS &&
@@ -828,7 +926,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	if (!o.from_tlb && v->has_mmu && !v->mmu.tdp_enabled && o.fault != WALK_FAULT_GP) {
 		const char *why = NULL;
 		struct outcome h;
-		int r = hw_access(sim, v, as, &cfg, &req, &o, allowed, nallowed, &h, &why);
+		int r = hw_access(sim, v, st, as, &cfg, &req, &o, allowed, nallowed, &h, &why);
 
 		if (r < 0) {
 			step_path(sim, path, sizeof(path));
@@ -844,6 +942,12 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 
 			if (!ok)
 				divergence(sim, NULL, &h, allowed, nallowed);
+			o.wp_write_size = h.wp_write_size;
+			/* The CPU caches what its walk of KVM's tables allowed: with a
+			 * read-only SPTE (or none), a write must not complete through the
+			 * guest-walk translation without KVM seeing it. */
+			if (h.hw_readonly && h.fault == WALK_FAULT_NONE)
+				tlb_clear_dirty(v->tlb, vpid, pcid, req.addr);
 			if (h.fault != o.fault || h.gpa != o.gpa || h.error_code != o.error_code) {
 				/* The guest sees what KVM gave it. */
 				o.fault = h.fault;
@@ -876,7 +980,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 
 	/* (4) The data. */
 	if (o.fault == WALK_FAULT_NONE) {
-		const char *note = access_data(sim, st, as, o.gpa, &value);
+		const char *note = access_data(sim, st, as, o.gpa, o.wp_write_size, &value);
 
 		if (note)
 			o.rule = note;
@@ -931,14 +1035,17 @@ static int op_invlpg(struct sim *sim, const struct scn_step *st)
 	const u16 pcid = cpu_pcid(&v->cpu.r);
 	size_t before = tlb_count(v->tlb);
 	struct walk_cfg cfg;
+	bool ok;
 	u64 va;
 
 	walk_cfg_from_regs(&cfg, &v->cpu.r, v->cpu.feat);
 	va = linear(&cfg, st->u.inv.va);
 	/* INVLPG of a non-canonical address is a no-op (SDM Vol. 2 INVLPG). */
-	if (!ia32e(&cfg) || canonical(va, cfg.fmt == WALK_FMT_5LVL ? 57 : 48))
+	ok = !ia32e(&cfg) || canonical(va, cfg.fmt == WALK_FMT_5LVL ? 57 : 48);
+	if (ok)
 		tlb_invlpg(v->tlb, v->cpu.vpid, pcid, va);
 	emit_flush(sim, "invlpg", va, pcid, before - tlb_count(v->tlb));
+	sim_mmu_invalidate(v, SCN_OP_INVLPG, 0, va, pcid, ok);
 	return 0;
 }
 
@@ -997,6 +1104,7 @@ static int op_invpcid(struct sim *sim, const struct scn_step *st)
 		    st->u.inv.va);
 	emit_flush(sim, invpcid_what[st->u.inv.type], st->u.inv.va, st->u.inv.pcid,
 		   before - tlb_count(v->tlb));
+	sim_mmu_invalidate(v, SCN_OP_INVPCID, st->u.inv.type, st->u.inv.va, st->u.inv.pcid, true);
 	return 0;
 }
 
@@ -1007,6 +1115,7 @@ static int op_flush_tlb(struct sim *sim)
 
 	tlb_flush_vpid(v->tlb, v->cpu.vpid, true);
 	emit_flush(sim, "flush", 0, 0, before - tlb_count(v->tlb));
+	sim_mmu_invalidate(v, SCN_OP_FLUSH_TLB, 0, 0, 0, true);
 	return 0;
 }
 

@@ -21,6 +21,8 @@ struct sim_vcpu {
 	struct mmu_vcpu mmu; /* KVM's MMU of this vCPU (sim/engine_mmu.c) */
 	bool has_mmu;
 	bool req_free_obsolete_roots; /* KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending */
+	bool req_mmu_sync; /* KVM_REQ_MMU_SYNC pending */
+	bool req_tlb_flush_guest; /* KVM_REQ_TLB_FLUSH_GUEST pending */
 };
 
 /* Everything sim_seek() rebuilds: one allocation, so cpu.feat stays valid on swap. */
@@ -111,6 +113,10 @@ void sim_mmu_destroy(struct sim_machine *mc);
 void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u64 old, u64 val);
 /* Hand VM-wide requests to every vCPU. */
 void sim_mmu_requests(struct sim_machine *mc);
+/* vcpu_enter_guest() up to the entry: service the vCPU's MMU requests
+ * (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, KVM_REQ_MMU_SYNC, KVM_REQ_TLB_FLUSH_GUEST),
+ * then kvm_mmu_reload(). Returns 0 or kvm_mmu_load()'s error (*@pgd: its pgd). */
+int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd);
 /* vcpu_enter_guest() before @st's access: requests, then kvm_mmu_reload(). */
 int sim_mmu_reload(struct sim *sim, const struct scn_step *st,
 		   struct scn_error *err) MSC_MUST_CHECK;
@@ -125,8 +131,16 @@ u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word);
 /* The gfn host frame @pfn of guest memory stands for (preferring one of @hints). */
 bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsigned nhints,
 		    gfn_t *gfn);
-/* kvm_mmu_track_write(): @size bytes written at @gpa in address space @as. */
-void sim_mmu_track_write(struct sim *sim, u8 as, u64 gpa, unsigned size);
+/* The MMU side of INVLPG (@va, @canonical), INVPCID (@type, @pcid, @va) and the
+ * model's flush_tlb on a shadow-paging vCPU: kvm_mmu_invlpg(), kvm_handle_invpcid(),
+ * KVM_REQ_TLB_FLUSH_GUEST. */
+void sim_mmu_invalidate(struct sim_vcpu *v, enum scn_op op, unsigned type, u64 va, u16 pcid,
+			bool canonical);
+/* Does a guest store at @gpa (no linear address) trap on KVM's write protection?
+ * Call before the write; false may have unsynced the gfn's shadow pages. */
+bool sim_mmu_store_trapped(struct sim *sim, u8 as, u64 gpa);
+/* An emulated write of @size bytes at @gpa reached memory: kvm_mmu_track_write(). */
+void sim_mmu_emulated_write(struct sim *sim, u16 vcpu, u8 as, u64 gpa, unsigned size);
 /* After a step with sim->audit: mmu_audit(); each violation is an "audit: "
  * divergence event and an expectation failure. */
 void sim_mmu_audit_step(struct sim *sim);

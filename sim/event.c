@@ -360,6 +360,8 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 			   (ull)ev->u.pt.gpa, (unsigned)ev->u.pt.size, (ull)ev->u.pt.old,
 			   (ull)ev->u.pt.val,
 			   ev->u.pt.dropped ? " dropped (read-only memslot)" : "");
+		if (ev->u.pt.trapped)
+			msc_sb_add(&s, " trapped (write-protected gfn): emulated");
 		break;
 	case SIM_EV_MEM_WRITE:
 		msc_sb_add(&s, "%s as %u gpa 0x%llx size %u value 0x%llx%s",
@@ -368,6 +370,8 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 			   ev->u.mem.unbacked  ? " dropped (no memslot)"
 			   : ev->u.mem.dropped ? " dropped (read-only memslot)"
 					       : "");
+		if (ev->u.mem.trapped)
+			msc_sb_add(&s, " trapped (write-protected gfn): emulated");
 		break;
 	case SIM_EV_MEM_READ:
 		msc_sb_add(&s, "as %u gpa 0x%llx size %u -> 0x%llx", (unsigned)ev->u.mem.as,
@@ -416,6 +420,13 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 			msc_sb_add(&s, " inject #PF ec 0x%llx cr2 0x%llx",
 				   (ull)ev->u.vmexit.inject_error_code,
 				   (ull)ev->u.vmexit.inject_cr2);
+		else if (ev->u.vmexit.wp && ev->u.vmexit.unprotect)
+			msc_sb_add(&s, " write-protected gfn 0x%llx: unprotect and retry",
+				   (ull)ev->u.vmexit.wp_gfn);
+		else if (ev->u.vmexit.wp)
+			msc_sb_add(&s, " write-protected gfn 0x%llx: emulate %u-byte %swrite",
+				   (ull)ev->u.vmexit.wp_gfn, (unsigned)ev->u.vmexit.wp_size,
+				   ev->u.vmexit.pt_writing ? "page-table " : "");
 		else if (ev->u.vmexit.emulate)
 			msc_sb_add(&s, " emulate");
 		break;
@@ -657,6 +668,7 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		js_hex(&s, "old", ev->u.pt.old);
 		js_hex(&s, "val", ev->u.pt.val);
 		js_bool(&s, "dropped", ev->u.pt.dropped);
+		js_bool(&s, "trapped", ev->u.pt.trapped);
 		break;
 	case SIM_EV_MEM_WRITE:
 		js_kstr(&s, "mode", ev->u.mem.host ? "host" : "guest");
@@ -666,6 +678,7 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		js_hex(&s, "value", ev->u.mem.val);
 		js_bool(&s, "dropped", ev->u.mem.dropped);
 		js_bool(&s, "unbacked", ev->u.mem.unbacked);
+		js_bool(&s, "trapped", ev->u.mem.trapped);
 		break;
 	case SIM_EV_MEM_READ:
 		js_uint(&s, "as", ev->u.mem.as);
@@ -725,6 +738,13 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 			js_hex(&s, "inject_cr2", ev->u.vmexit.inject_cr2);
 		}
 		js_bool(&s, "emulate", ev->u.vmexit.emulate);
+		js_bool(&s, "write_protected", ev->u.vmexit.wp);
+		if (ev->u.vmexit.wp) {
+			js_hex(&s, "wp_gfn", ev->u.vmexit.wp_gfn);
+			js_bool(&s, "unprotect", ev->u.vmexit.unprotect);
+			js_uint(&s, "wp_size", ev->u.vmexit.wp_size);
+			js_bool(&s, "pt_writing", ev->u.vmexit.pt_writing);
+		}
 		break;
 	case SIM_EV_MMU: {
 		/* The line without its "name: " (the name is "event"). */

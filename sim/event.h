@@ -56,6 +56,9 @@ struct sim_event {
 			u8 size; /* 4 or 8 */
 			bool guest; /* a guest (trapped) write, not a set-up write */
 			bool dropped; /* guest write to a read-only memslot: memory unchanged */
+			/* a guest write to a gfn KVM write-protects: it faulted and was
+			 * emulated (kvm_mmu_track_write() saw it) */
+			bool trapped;
 		} pt;
 		struct {
 			u8 as;
@@ -65,6 +68,7 @@ struct sim_event {
 			bool host;
 			bool dropped; /* guest write to a read-only memslot */
 			bool unbacked; /* no memslot behind gpa: nothing written (dropped too) */
+			bool trapped; /* write-protected gfn: emulated, as for pt.trapped */
 		} mem;
 		struct {
 			const u8 *bytes;
@@ -125,6 +129,14 @@ struct sim_event {
 			int ret; /* RET_PF_* */
 			bool inject, emulate;
 			u64 inject_error_code, inject_cr2;
+			/* A write-protection fault (RET_PF_WRITE_PROTECTED in v6.12+):
+			 * unprotect: kvm_mmu_unprotect_gfn_and_retry() zapped the shadow
+			 * pages of wp_gfn and the guest re-executes; otherwise emulate
+			 * (an instruction writing wp_size bytes, pt_writing when KVM's
+			 * emulator marks it PageTable). */
+			bool wp, unprotect, pt_writing;
+			u64 wp_gfn;
+			u8 wp_size;
 		} vmexit;
 	} u;
 };

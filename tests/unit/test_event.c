@@ -239,7 +239,11 @@ static void test_pt_write_event(void **state)
 	expect_json(&ev,
 		    "{\"event\":\"mmuscope_pt_write\",\"step\":2,\"vcpu\":0,\"mode\":\"guest\","
 		    "\"as\":0,\"gpa\":\"0x1ff8\",\"size\":4,\"old\":\"0x0\",\"val\":\"0x2007\","
-		    "\"dropped\":true}");
+		    "\"dropped\":true,\"trapped\":false}");
+	ev.u.pt.dropped = false;
+	ev.u.pt.trapped = true;
+	expect_text(&ev, "[s2 v0] mmuscope_pt_write: guest as 0 gpa 0x1ff8 size 4: 0x0 -> 0x2007 "
+			 "trapped (write-protected gfn): emulated");
 }
 
 static void test_mem_events(void **state)
@@ -263,7 +267,7 @@ static void test_mem_events(void **state)
 	expect_json(&ev,
 		    "{\"event\":\"mmuscope_mem_write\",\"step\":1,\"vcpu\":0,\"mode\":\"guest\","
 		    "\"as\":1,\"gpa\":\"0x3000\",\"size\":2,\"value\":\"0xdead\","
-		    "\"dropped\":true,\"unbacked\":true}");
+		    "\"dropped\":true,\"unbacked\":true,\"trapped\":false}");
 	ev.kind = SIM_EV_MEM_READ;
 	expect_text(&ev, "[s1 v0] mmuscope_mem_read: as 1 gpa 0x3000 size 2 -> 0xdead");
 	expect_json(&ev, "{\"event\":\"mmuscope_mem_read\",\"step\":1,\"vcpu\":0,\"as\":1,"
