@@ -7,11 +7,12 @@
  * kvm_mmu_reload), fast zaps (zap_all, memslot delete), the MMU's events as
  * SIM_EV_MMU, and the MMU expectations (root_cache, role, stats, shadow_pages).
  *
- * On shadow-paging machines (machine.tdp "none") guest accesses run through KVM's
- * shadow tables (sim/engine_ops.c, the hardware loop): faults enter
- * mmu_page_fault(), and writes to shadowed guest page tables reach
- * sim_mmu_track_write() (kvm_mmu_track_write). TDP machines load roots but never
- * fill them yet.
+ * Guest accesses run through KVM's tables (sim/engine_ops.c, the hardware loop):
+ * the shadow tables of a shadow-paging machine, or the guest's tables and then
+ * KVM's EPT/NPT tables of a TDP machine; exits enter mmu_page_fault(). Guest
+ * writes to write-protected page tables are emulated and reach
+ * kvm_mmu_track_write() (sim_mmu_emulated_write()), or unsync the gfn
+ * (sim_mmu_store_trapped()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 typedef unsigned long long ull;
 
 /* Host frames of guest memory start here, far above hmem's table pages. */
-#define SIM_GUEST_PFN_BASE (1ULL << 28)
+/* SIM_GUEST_PFN_BASE: engine_priv.h */
 /* SMM (address space 1) memory that aliases nothing gets its own host range. */
 #define SIM_GUEST_PFN_AS1 (1ULL << 36)
 /*

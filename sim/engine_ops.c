@@ -568,6 +568,84 @@ static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *a
 	return false;
 }
 
+/* Host-physical memory as the hardware sees it under TDP: KVM's tables (hmem
+ * frames, below SIM_GUEST_PFN_BASE) and guest RAM (the guest tables the first
+ * stage walks, whose A/D bits the hardware sets). */
+struct hw_tdp_mem {
+	struct sim *sim;
+	u8 as;
+	struct walk_mem guest; /* over gmem, address space as */
+	struct walk_gmem_ctx gctx;
+};
+
+static void *hw_tdp_map(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	struct hw_tdp_mem *m = ctx;
+	gfn_t gfn;
+
+	if ((pa >> PAGE_SHIFT) < SIM_GUEST_PFN_BASE)
+		return hw_map(m->sim->mc->hmem, pa, len, writable);
+	if (!sim_pfn_to_gfn(m->sim, m->as, pa >> PAGE_SHIFT, NULL, 0, &gfn))
+		return NULL;
+	return m->guest.map(m->guest.ctx, (gfn << PAGE_SHIFT) | (pa & (PAGE_SIZE - 1)), len,
+			    writable);
+}
+
+/*
+ * The second stage the hardware walks for a TDP guest: KVM's root as an EPTP
+ * (walk length from root_role.level, A/D as KVM enables them, write-back) or as
+ * nCR3 walked in the host's long-mode format. Host frames are wide (guest RAM
+ * lives far above the tables): EPT is walked with MAXPHYADDR 52, NPT with the
+ * masks' host MAXPHYADDR.
+ */
+static bool hw_tdp_cfg(struct sim *sim, struct sim_vcpu *v, struct walk_cfg *n)
+{
+	const struct kvm_mmu *mmu = v->mmu.mmu;
+	struct cpu_regs host;
+
+	if (mmu->root.hpa == INVALID_PAGE)
+		return false;
+	if (sim->s->machine.tdp == SCN_TDP_EPT) {
+		u64 eptp = mmu->root.hpa | ((u64)(mmu->root_role.level - 1) << 3) | 6;
+
+		if (v->mmu.ad_enabled)
+			eptp |= 1ULL << 6;
+		walk_cfg_ept(n, eptp, v->cpu.feat);
+		n->maxphyaddr = 52;
+		return true;
+	}
+	memset(&host, 0, sizeof(host));
+	host.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
+	host.cr4 = X86_CR4_PAE | (mmu->root_role.level == 5 ? X86_CR4_LA57 : 0);
+	host.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	walk_cfg_npt(n, mmu->root.hpa, &host, v->cpu.feat);
+	n->maxphyaddr = sim->mc->masks.host_maxphyaddr;
+	return true;
+}
+
+/*
+ * The error code KVM builds from a TDP exit: __vmx_handle_ept_violation()
+ * (read -> U, write -> W, fetch -> FETCH, any of the entry's RWX -> P, and with
+ * a valid GVA GUEST_FINAL or GUEST_PAGE), PFERR_RSVD for an EPT misconfiguration
+ * (handle_ept_misconfig() goes to the MMIO path), EXITINFO1 for #NPF.
+ */
+static u64 tdp_error_code(const struct walk_fault *f)
+{
+	u64 q = f->exit_qual, ec = 0;
+
+	if (f->kind == WALK_FAULT_EPT_MISCONFIG)
+		return PFERR_RSVD;
+	if (f->kind != WALK_FAULT_EPT_VIOLATION)
+		return f->error_code;
+	ec |= (q & BIT_ULL(0)) ? PFERR_U : 0;
+	ec |= (q & BIT_ULL(1)) ? PFERR_W : 0;
+	ec |= (q & BIT_ULL(2)) ? PFERR_FETCH : 0;
+	ec |= (q & GENMASK_ULL(5, 3)) ? PFERR_P : 0;
+	if (q & BIT_ULL(7))
+		ec |= (q & BIT_ULL(8)) ? PFERR_GUEST_FINAL : PFERR_GUEST_PAGE;
+	return ec;
+}
+
 /* What a write-protection exit did (the vmexit event's wp fields). */
 struct wp_exit {
 	bool wp, unprotect, pt_writing;
@@ -575,13 +653,14 @@ struct wp_exit {
 	u8 size;
 };
 
-static void vmexit_event(struct sim *sim, u64 gva, u64 ec, const struct mmu_fault_out *out,
-			 const struct wp_exit *wp)
+static void vmexit_event(struct sim *sim, enum walk_fault_kind kind, u64 gva, u64 ec,
+			 const struct mmu_fault_out *out, const struct wp_exit *wp)
 {
 	struct sim_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = SIM_EV_VMEXIT;
+	ev.u.vmexit.exit_kind = (u8)kind;
 	ev.u.vmexit.gva = gva;
 	ev.u.vmexit.error_code = ec;
 	ev.u.vmexit.ret = out->ret;
@@ -647,7 +726,7 @@ static void write_protect_exit(struct sim *sim, struct sim_vcpu *v, const struct
 		wp->unprotect = true;
 }
 
-#define HW_MAX_TRIES 4
+#define HW_MAX_TRIES 8
 
 /*
  * vcpu_enter_guest() for one access of a shadowed guest: the hardware walks
@@ -663,10 +742,14 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step 
 		     const struct outcome *arch, const struct tlb_outcome *allowed, size_t nallowed,
 		     struct outcome *h, const char **why)
 {
+	const bool tdp = v->mmu.tdp_enabled;
 	struct walk_result res;
-	struct walk_cfg cfg;
+	struct walk_cfg cfg, ncfg;
 	struct walk_ctx ctx;
+	struct hw_tdp_mem tmem;
 	gfn_t hints[TLB_MAX_OUTCOMES], gfn;
+	enum walk_fault_kind exit_kind;
+	u64 exit_addr, exit_ec;
 	unsigned nhints = 0;
 	u64 pgd;
 
@@ -675,9 +758,22 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step 
 			hints[nhints++] = allowed[i].gpa >> PAGE_SHIFT;
 	memset(h, 0, sizeof(*h));
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.g = &cfg;
-	ctx.mem.map = hw_map;
-	ctx.mem.ctx = sim->mc->hmem;
+	if (tdp) {
+		/* Two dimensions: the guest's own tables, then KVM's TDP tables. */
+		cfg = *arch_cfg;
+		ctx.g = &cfg;
+		ctx.n = &ncfg;
+		tmem.sim = sim;
+		tmem.as = as;
+		tmem.gctx = (struct walk_gmem_ctx){.m = sim->mc->mem, .as = as};
+		walk_mem_gmem(&tmem.guest, &tmem.gctx);
+		ctx.mem.map = hw_tdp_map;
+		ctx.mem.ctx = &tmem;
+	} else {
+		ctx.g = &cfg;
+		ctx.mem.map = hw_map;
+		ctx.mem.ctx = sim->mc->hmem;
+	}
 	for (unsigned tries = 0; tries < HW_MAX_TRIES; tries++) {
 		struct mmu_fault_out out;
 		struct cpu_regs regs;
@@ -690,45 +786,63 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step 
 			*why = "kvm_mmu_load() failed on re-entry";
 			return 1;
 		}
-		if (!hw_cfg(sim, v, arch_cfg, &cfg)) {
-			*why = "no valid shadow root to run the guest on";
+		if (tdp ? !hw_tdp_cfg(sim, v, &ncfg) : !hw_cfg(sim, v, arch_cfg, &cfg)) {
+			*why = "no valid root to run the guest on";
 			return 1;
 		}
 		walk_translate(&ctx, req, &res);
 		if (res.ok) {
 			if (!sim_pfn_to_gfn(sim, as, res.gpa >> PAGE_SHIFT, hints, nhints, &gfn)) {
-				*why = "the shadow walk ended outside guest memory";
+				*why = "the hardware walk ended outside guest memory";
 				return 1;
 			}
 			h->fault = WALK_FAULT_NONE;
 			h->gpa = (gfn << PAGE_SHIFT) | (res.gpa & (PAGE_SIZE - 1));
 			h->page_size = res.page_size;
-			h->hw_readonly = !(res.acc & ACC_WRITE);
+			h->hw_readonly = !((tdp ? res.nested_acc : res.acc) & ACC_WRITE);
 			return 0;
 		}
-		if (res.fault.kind != WALK_FAULT_PF) {
+		if (tdp && res.fault.kind == WALK_FAULT_PF) {
+			/* With TDP the guest's own #PF is delivered without an exit. */
+			h->fault = WALK_FAULT_PF;
+			h->error_code = res.fault.error_code;
+			h->cr2 = res.fault.cr2;
+			h->rule = res.fault.rule;
+			return 0;
+		}
+		exit_kind = res.fault.kind;
+		if (!tdp && exit_kind == WALK_FAULT_PF) {
+			/* The #PF VM exit: kvm_mmu_page_fault() with CR2. */
+			exit_addr = req->addr;
+			exit_ec = res.fault.error_code;
+		} else if (tdp &&
+			   (exit_kind == WALK_FAULT_EPT_VIOLATION ||
+			    exit_kind == WALK_FAULT_EPT_MISCONFIG || exit_kind == WALK_FAULT_NPF)) {
+			/* handle_ept_violation() / handle_ept_misconfig() /
+			 * npf_interception(): kvm_mmu_page_fault() with the gpa. */
+			exit_addr = res.fault.gpa;
+			exit_ec = tdp_error_code(&res.fault);
+		} else {
 			h->fault = res.fault.kind;
 			h->rule = res.fault.rule;
 			return 0;
 		}
-		/* The #PF VM exit: kvm_mmu_page_fault() with CR2 and the error code;
-		 * the vCPU's CPL is the access's. */
+		/* The vCPU's CPL is the access's. */
 		regs = v->cpu.r;
 		regs.cpl = req->cpl;
-		r = mmu_page_fault(&v->mmu, &regs, v->cpu.feat, req->addr, res.fault.error_code,
-				   &out);
+		r = mmu_page_fault(&v->mmu, &regs, v->cpu.feat, exit_addr, exit_ec, &out);
 		if (r < 0)
 			return r;
 		memset(&wp, 0, sizeof(wp));
-		if (out.ret == RET_PF_EMULATE && !out.inject && !out.mmio &&
+		if (!tdp && out.ret == RET_PF_EMULATE && !out.inject && !out.mmio &&
 		    (out.write_tracked || out.sptep)) {
-			write_protect_exit(sim, v, st, req->addr, res.fault.error_code, &out, &wp);
+			write_protect_exit(sim, v, st, req->addr, exit_ec, &out, &wp);
 			if (wp.unprotect) {
 				/* kvm_mmu_unprotect_gfn_and_retry(): re-enter the guest. */
 				out.ret = RET_PF_FIXED;
 			}
 		}
-		vmexit_event(sim, req->addr, res.fault.error_code, &out, &wp);
+		vmexit_event(sim, exit_kind, exit_addr, exit_ec, &out, &wp);
 		if (out.inject) {
 			/* kvm_inject_page_fault(): the guest takes the walker's #PF. */
 			h->fault = WALK_FAULT_PF;
@@ -752,7 +866,7 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step 
 			return 1;
 		}
 	}
-	*why = "the access still faults in the shadow tables after 4 VM exits";
+	*why = "the access still faults in KVM's tables after 8 VM exits";
 	return 1;
 }
 
@@ -919,11 +1033,12 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	}
 
 	/*
-	 * (2b) Shadow paging: the simulated hardware runs the access through KVM's
-	 * tables (a TLB hit never walks them), and the transparency check holds its
-	 * outcome against the architecture's. TDP machines are not run yet.
+	 * (2b) The simulated hardware runs the access through KVM's tables (a TLB
+	 * hit never walks them): the shadow tables, or with TDP the guest's tables
+	 * and then KVM's EPT/NPT tables; the transparency check holds its outcome
+	 * against the architecture's.
 	 */
-	if (!o.from_tlb && v->has_mmu && !v->mmu.tdp_enabled && o.fault != WALK_FAULT_GP) {
+	if (!o.from_tlb && v->has_mmu && o.fault != WALK_FAULT_GP) {
 		const char *why = NULL;
 		struct outcome h;
 		int r = hw_access(sim, v, st, as, &cfg, &req, &o, allowed, nallowed, &h, &why);

@@ -131,6 +131,10 @@ u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word);
 /* The gfn host frame @pfn of guest memory stands for (preferring one of @hints). */
 bool sim_pfn_to_gfn(struct sim *sim, u8 as, hfn_t pfn, const gfn_t *hints, unsigned nhints,
 		    gfn_t *gfn);
+/* Host frames of guest memory start here, far above hmem's table pages
+ * (sim_gfn_to_pfn() in sim/engine_mmu.c). */
+#define SIM_GUEST_PFN_BASE (1ULL << 28)
+
 /* The MMU side of INVLPG (@va, @canonical), INVPCID (@type, @pcid, @va) and the
  * model's flush_tlb on a shadow-paging vCPU: kvm_mmu_invlpg(), kvm_handle_invpcid(),
  * KVM_REQ_TLB_FLUSH_GUEST. */

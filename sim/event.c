@@ -414,8 +414,16 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 		msc_sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
 		break;
 	case SIM_EV_VMEXIT:
-		msc_sb_add(&s, "#PF gva 0x%llx ec 0x%llx -> %s", (ull)ev->u.vmexit.gva,
-			   (ull)ev->u.vmexit.error_code, ret_pf_name(ev->u.vmexit.ret));
+		if (ev->u.vmexit.exit_kind == WALK_FAULT_EPT_VIOLATION ||
+		    ev->u.vmexit.exit_kind == WALK_FAULT_EPT_MISCONFIG ||
+		    ev->u.vmexit.exit_kind == WALK_FAULT_NPF)
+			msc_sb_add(&s, "%s gpa 0x%llx ec 0x%llx -> %s",
+				   walk_fault_name((enum walk_fault_kind)ev->u.vmexit.exit_kind),
+				   (ull)ev->u.vmexit.gva, (ull)ev->u.vmexit.error_code,
+				   ret_pf_name(ev->u.vmexit.ret));
+		else
+			msc_sb_add(&s, "#PF gva 0x%llx ec 0x%llx -> %s", (ull)ev->u.vmexit.gva,
+				   (ull)ev->u.vmexit.error_code, ret_pf_name(ev->u.vmexit.ret));
 		if (ev->u.vmexit.inject)
 			msc_sb_add(&s, " inject #PF ec 0x%llx cr2 0x%llx",
 				   (ull)ev->u.vmexit.inject_error_code,
@@ -729,6 +737,10 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		js_kstr(&s, "text", ev->u.divergence.text);
 		break;
 	case SIM_EV_VMEXIT:
+		/* A TDP exit names its kind; a #PF exit (shadow paging) has none. */
+		if (ev->u.vmexit.exit_kind > WALK_FAULT_GP)
+			js_kstr(&s, "exit",
+				walk_fault_name((enum walk_fault_kind)ev->u.vmexit.exit_kind));
 		js_hex(&s, "gva", ev->u.vmexit.gva);
 		js_hex(&s, "error_code", ev->u.vmexit.error_code);
 		js_kstr(&s, "ret", ret_pf_name(ev->u.vmexit.ret));

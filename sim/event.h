@@ -125,7 +125,10 @@ struct sim_event {
 			const struct mmu_event *ev;
 		} mmu;
 		struct {
-			u64 gva, error_code; /* CR2 and the hardware #PF error code */
+			/* #PF (shadow paging: gva is CR2), or with TDP an EPT violation,
+			 * EPT misconfiguration or #NPF (gva is then the faulting gpa) */
+			u8 exit_kind; /* enum walk_fault_kind */
+			u64 gva, error_code; /* the address and the error code KVM uses */
 			int ret; /* RET_PF_* */
 			bool inject, emulate;
 			u64 inject_error_code, inject_cr2;
