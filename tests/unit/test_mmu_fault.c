@@ -21,124 +21,12 @@
 #include "cpu/walk.h"
 #include "mmu/fault.h"
 #include "mmu/track.h"
-
-#define MiB (1ULL << 20)
-#define GUEST_RAM (64 * MiB)
-#define PFN_BASE (1ULL << 28)
-
-#define EXPECT_HEX(want, got)                                                                      \
-	do {                                                                                       \
-		unsigned long long want_ = (unsigned long long)(want);                             \
-		unsigned long long got_ = (unsigned long long)(got);                               \
-		if (want_ != got_) {                                                               \
-			print_error("%s:%d: %s: want %#llx got %#llx\n", __FILE__, __LINE__, #got, \
-				    want_, got_);                                                  \
-			fail();                                                                    \
-		}                                                                                  \
-	} while (0)
-
-#define EXPECT_OK(expr) EXPECT_HEX(0, (expr))
-
-#define MAX_EVENTS 256
-
-struct fx {
-	struct gmem *gmem;
-	struct hmem *hmem;
-	struct mmu_vm vm;
-	struct spte_masks masks;
-	struct mmu_vcpu v;
-	struct cpu_regs r;
-	struct cpu_features feat;
-	struct pt_bump bump;
-	struct pt_builder b;
-	struct mmu_fault_out out;
-	struct mmu_event ev[MAX_EVENTS];
-	unsigned nev;
-};
-
-static void sink(void *ctx, const struct mmu_event *ev)
-{
-	struct fx *f = ctx;
-
-	if (f->nev < MAX_EVENTS)
-		f->ev[f->nev] = *ev;
-	f->nev++;
-}
-
-/* Host frame = (1 << 28) + guest frame. */
-static bool gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
-{
-	struct fx *f = ctx;
-
-	if (!gmem_slot_find(f->gmem, as, gfn << PAGE_SHIFT, NULL))
-		return false;
-	*pfn = PFN_BASE + gfn;
-	*writable = true;
-	return true;
-}
-
-#define CR0_PG_WP (X86_CR0_PE | X86_CR0_PG | X86_CR0_WP)
-#define EFER_LONG (X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+#include "mmu_fixture.h"
 
 /* A VM with guest tables of @fmt (tables from 1 MiB up) and registers for that mode. */
 static struct fx *fx_create(bool tdp, enum walk_fmt fmt, u64 cr0, u64 cr4, u64 efer)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct gmem_slot_desc d = {.as = 0, .id = 0, .base = 0, .size = GUEST_RAM};
-
-	assert_non_null(f);
-	EXPECT_OK(gmem_create(&f->gmem, 0));
-	EXPECT_OK(gmem_slot_add(f->gmem, &d));
-	EXPECT_OK(hmem_create(&f->hmem, 0));
-	spte_masks_init_legacy(&f->masks, 46);
-	EXPECT_OK(mmu_vm_init(&f->vm, f->hmem, f->gmem, &f->masks, gfn_to_pfn, f));
-	f->vm.sink = sink;
-	f->vm.sink_ctx = f;
-	mmu_vcpu_init(&f->v, &f->vm, tdp, 4, 0, true, 46);
-	cpu_features_default(&f->feat, CPU_VENDOR_INTEL);
-
-	f->bump = (struct pt_bump){.m = f->gmem, .as = 0, .next = 0x100000, .end = 0x200000};
-	f->b = (struct pt_builder){.m = f->gmem,
-				   .as = 0,
-				   .fmt = fmt,
-				   .upper_flags = pt_default_upper_flags(fmt),
-				   .alloc = pt_bump_alloc,
-				   .alloc_ctx = &f->bump};
-	EXPECT_OK(pt_bump_alloc(&f->bump, &f->b.root));
-	f->r.cr0 = cr0;
-	f->r.cr4 = cr4;
-	f->r.efer = efer;
-	f->r.cr3 = f->b.root;
-	return f;
-}
-
-static void fx_load(struct fx *f)
-{
-	mmu_init_context(&f->v, &f->r);
-	EXPECT_OK(mmu_load(&f->v, f->v.mmu->root_role.direct && f->v.tdp_enabled ? 0 : f->r.cr3));
-}
-
-static void fx_destroy(struct fx *f)
-{
-	mmu_vcpu_destroy(&f->v);
-	mmu_vm_destroy(&f->vm);
-	hmem_destroy(f->hmem);
-	gmem_destroy(f->gmem);
-	free(f);
-}
-
-static int fault(struct fx *f, u64 addr, u64 error_code)
-{
-	return mmu_page_fault(&f->v, &f->r, &f->feat, addr, error_code, &f->out);
-}
-
-/* The gfn of the guest table holding @va's level-@level entry. */
-static gfn_t table_gfn(struct fx *f, u64 va, unsigned level)
-{
-	u64 pa = 0;
-
-	EXPECT_OK(pt_entry_addr(&f->b, va, level, &pa));
-	return pa >> PAGE_SHIFT;
+	return fx_create_host(tdp, fmt, cr0, cr4, efer, 46);
 }
 
 static u64 guest_entry(struct fx *f, u64 va, unsigned level)
@@ -147,15 +35,6 @@ static u64 guest_entry(struct fx *f, u64 va, unsigned level)
 
 	EXPECT_OK(pt_get_entry(&f->b, va, level, &val));
 	return val;
-}
-
-static unsigned count_events(const struct fx *f, unsigned from, enum mmu_ev_kind kind)
-{
-	unsigned i, n = 0;
-
-	for (i = from; i < f->nev && i < MAX_EVENTS; i++)
-		n += f->ev[i].kind == kind;
-	return n;
 }
 
 /* The SP found at (gfn, role) among the created GET_PAGE events since @from: 1 if so. */

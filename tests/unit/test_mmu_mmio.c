@@ -21,62 +21,11 @@
 #include "cpu/walk.h"
 #include "mmu/audit.h"
 #include "mmu/fault.h"
+#include "mmu_fixture.h"
 
-#define MiB (1ULL << 20)
-#define GUEST_RAM (64 * MiB)
-#define PFN_BASE (1ULL << 28)
 #define HOST_BITS 51
 #define MMIO_GPA (GUEST_RAM + 0x5000) /* outside the memslot */
 #define VA 0x7f0000000ULL
-
-#define EXPECT_HEX(want, got)                                                                      \
-	do {                                                                                       \
-		unsigned long long want_ = (unsigned long long)(want);                             \
-		unsigned long long got_ = (unsigned long long)(got);                               \
-		if (want_ != got_) {                                                               \
-			print_error("%s:%d: %s: want %#llx got %#llx\n", __FILE__, __LINE__, #got, \
-				    want_, got_);                                                  \
-			fail();                                                                    \
-		}                                                                                  \
-	} while (0)
-
-#define EXPECT_OK(expr) EXPECT_HEX(0, (expr))
-#define MAX_EVENTS 256
-
-struct fx {
-	struct gmem *gmem;
-	struct hmem *hmem;
-	struct mmu_vm vm;
-	struct spte_masks masks;
-	struct mmu_vcpu v;
-	struct cpu_regs r;
-	struct cpu_features feat;
-	struct pt_bump bump;
-	struct pt_builder b;
-	struct mmu_fault_out out;
-	struct mmu_event ev[MAX_EVENTS];
-	unsigned nev;
-};
-
-static void sink(void *ctx, const struct mmu_event *ev)
-{
-	struct fx *f = ctx;
-
-	if (f->nev < MAX_EVENTS)
-		f->ev[f->nev] = *ev;
-	f->nev++;
-}
-
-static bool gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
-{
-	struct fx *f = ctx;
-
-	if (!gmem_slot_find(f->gmem, as, gfn << PAGE_SHIFT, NULL))
-		return false;
-	*pfn = PFN_BASE + gfn;
-	*writable = true;
-	return true;
-}
 
 static void memslots_updated(void *ctx, u8 as, u64 gen)
 {
@@ -87,54 +36,12 @@ static void memslots_updated(void *ctx, u8 as, u64 gen)
 /* A VM on a @host_bits host; @tdp: legacy direct TDP, else a 4-level shadowed guest. */
 static struct fx *fx_create(bool tdp, u8 host_bits)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct gmem_slot_desc d = {.as = 0, .id = 0, .base = 0, .size = GUEST_RAM};
+	struct fx *f =
+		fx_create_host(tdp, WALK_FMT_4LVL, X86_CR0_PE | X86_CR0_PG | X86_CR0_WP,
+			       X86_CR4_PAE, X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE, host_bits);
 
-	assert_non_null(f);
-	EXPECT_OK(gmem_create(&f->gmem, 0));
-	EXPECT_OK(gmem_slot_add(f->gmem, &d));
-	EXPECT_OK(hmem_create(&f->hmem, 0));
-	spte_masks_init_legacy(&f->masks, host_bits);
-	EXPECT_OK(mmu_vm_init(&f->vm, f->hmem, f->gmem, &f->masks, gfn_to_pfn, f));
-	f->vm.sink = sink;
-	f->vm.sink_ctx = f;
-	f->vm.tdp_enabled = tdp;
 	gmem_set_memslots_updated(f->gmem, memslots_updated, &f->vm);
-	mmu_vcpu_init(&f->v, &f->vm, tdp, 4, 0, true, 46);
-	cpu_features_default(&f->feat, CPU_VENDOR_INTEL);
-	f->bump = (struct pt_bump){.m = f->gmem, .as = 0, .next = 0x100000, .end = 0x200000};
-	f->b = (struct pt_builder){.m = f->gmem,
-				   .as = 0,
-				   .fmt = WALK_FMT_4LVL,
-				   .upper_flags = pt_default_upper_flags(WALK_FMT_4LVL),
-				   .alloc = pt_bump_alloc,
-				   .alloc_ctx = &f->bump};
-	EXPECT_OK(pt_bump_alloc(&f->bump, &f->b.root));
-	f->r.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
-	f->r.cr4 = X86_CR4_PAE;
-	f->r.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
-	f->r.cr3 = f->b.root;
 	return f;
-}
-
-static void fx_load(struct fx *f)
-{
-	mmu_init_context(&f->v, &f->r);
-	EXPECT_OK(mmu_load(&f->v, f->v.tdp_enabled ? 0 : f->r.cr3));
-}
-
-static void fx_destroy(struct fx *f)
-{
-	mmu_vcpu_destroy(&f->v);
-	mmu_vm_destroy(&f->vm);
-	hmem_destroy(f->hmem);
-	gmem_destroy(f->gmem);
-	free(f);
-}
-
-static int fault(struct fx *f, u64 addr, u64 error_code)
-{
-	return mmu_page_fault(&f->v, &f->r, &f->feat, addr, error_code, &f->out);
 }
 
 static const struct mmu_event *find_event(const struct fx *f, unsigned from, enum mmu_ev_kind k)
