@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_common.h"
 #include "cpu/err.h"
 #include "cpu/features.h"
 #include "cpu/mem.h"
@@ -48,40 +49,10 @@
 #define EFER_LONG (X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
 #define FAULT_EC PFERR_W /* write, supervisor, not present */
 
-static int violations;
-
 /* Record an invariant violation (the run exits 1 at the end). */
 static void check(bool ok, const char *what, u64 want, u64 got)
 {
-	if (ok)
-		return;
-	fprintf(stderr, "bench_shadow: violated: %s: want %" PRIu64 " got %" PRIu64 "\n", what,
-		want, got);
-	violations++;
-}
-
-/* Monotonic time in nanoseconds. */
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* qsort comparator for doubles. */
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of @n values (sorts them in place). */
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	return v[n / 2];
+	bench_check("bench_shadow", ok, what, want, got);
 }
 
 /* Guest frames are backed by host frames PFN_BASE + gfn wherever a memslot holds them. */
@@ -503,8 +474,8 @@ int main(int argc, char **argv)
 		    ff[l].spur_ratio);
 	}
 	row("CR3 hit/miss", "4 vs 5", sh.hits, hit_ns, miss_ns, hit_ns / miss_ns);
-	if (violations) {
-		fprintf(stderr, "bench_shadow: %d invariant violation(s)\n", violations);
+	if (bench_violations) {
+		fprintf(stderr, "bench_shadow: %d invariant violation(s)\n", bench_violations);
 		return 1;
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_common.h"
 #include "cpu/err.h"
 #include "cpu/features.h"
 #include "cpu/mem.h"
@@ -74,21 +75,6 @@ static const struct bcase cases[] = {
 	{"4-level", WALK_FMT_4LVL, 4, false},	 {"5-level", WALK_FMT_5LVL, 5, false},
 	{"EPT 4-level", WALK_FMT_EPT, 4, false}, {"4-level + EPT", WALK_FMT_4LVL, 4, true},
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* A random linear address in the range the format can map. */
 static u64 rand_va(struct rng *r, const struct bcase *c)
