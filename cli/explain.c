@@ -494,6 +494,18 @@ static void ev_mmu(const struct sim_event *ev)
 	print_wrapped("  kvm mmu: ", line);
 }
 
+/* SMM entry/exit: the event's own trace line, after its name. */
+static void ev_smm(const struct sim_event *ev)
+{
+	char line[256];
+	const char *p;
+
+	line[0] = '\0';
+	sim_event_format(ev, line, sizeof(line));
+	p = strstr(line, ": ");
+	print_wrapped("  smm: ", p ? p + 2 : line);
+}
+
 static void explain_sink(void *ctx, const struct sim_event *ev)
 {
 	struct explain *x = ctx;
@@ -548,8 +560,13 @@ static void explain_sink(void *ctx, const struct sim_event *ev)
 		break;
 	case SIM_EV_VMEXIT:
 		break; /* the MMU's own events tell the fault */
+	case SIM_EV_PRE_FAULT:
+		break; /* the step's expectations (ret, remaining) tell the result */
 	case SIM_EV_MMU:
 		ev_mmu(ev);
+		break;
+	case SIM_EV_SMM:
+		ev_smm(ev);
 		break;
 	}
 	/* Each new SIM_EV_* is a compile error here (-Wswitch-enum) until explained. */

@@ -13,6 +13,7 @@
 #include "cpu/err.h"
 #include "cpu/mem.h"
 #include "mmu/shadow_walk.h"
+#include "mmu/tdp_mmu.h"
 
 #define FAULT_LEVEL_4K 1 /* PG_LEVEL_4K */
 #define GPTE_P BIT_ULL(0)
@@ -32,6 +33,9 @@ struct page_fault {
 	gfn_t gfn;
 	hfn_t pfn;
 	bool map_writable;
+	/* KVM_PRE_FAULT_MEMORY (mmu_page_fault_prefetch()): not counted in
+	 * pf_taken, and mmu_set_spte(prefetch) leaves the SPTE's Accessed bit clear. */
+	bool prefetch;
 };
 
 /* The parts of struct guest_walker FNAME(fetch) uses, from the walker's steps. */
@@ -190,7 +194,7 @@ static int install_leaf(struct mmu_vcpu *v, const struct page_fault *pf, u64 spt
 	out->pfn = pf->pfn;
 	out->pte_access = pte_access;
 	r = mmu_set_spte(v->vm, sptep, pte_access, pf->write, FAULT_LEVEL_4K, base_gfn, pf->pfn,
-			 false, pf->map_writable);
+			 pf->prefetch, pf->map_writable);
 	if (pf->pfn == KVM_PFN_NOSLOT && r == RET_PF_EMULATE)
 		v->pf_mmio_spte_created++;
 	return r;
@@ -241,6 +245,44 @@ static int direct_page_fault(struct mmu_vcpu *v, struct page_fault *pf, struct m
 	if (r)
 		return r;
 	return direct_map(v, pf, out);
+}
+
+/*
+ * kvm_tdp_mmu_page_fault() (kvm_tdp_page_fault() with the TDP MMU): like
+ * direct_page_fault() without the dummy-root check and without
+ * make_mmu_pages_available() (TDP MMU pages are outside the budget), then
+ * kvm_tdp_mmu_map() (mmu/tdp_mmu.c) under mmu_lock for read.
+ */
+static int kvm_tdp_mmu_page_fault(struct mmu_vcpu *v, struct page_fault *pf,
+				  struct mmu_fault_out *out)
+{
+	struct tdp_mmu_fault tf;
+	int r;
+
+	pf->gfn = pf->addr >> PAGE_SHIFT;
+	out->gfn = pf->gfn;
+	if (page_fault_handle_page_track(v->vm, pf)) {
+		out->write_tracked = true;
+		return RET_PF_EMULATE;
+	}
+	/* fast_page_fault() is not modelled. */
+	r = kvm_faultin_pfn(v->vm, pf, out);
+	if (r != RET_PF_CONTINUE)
+		return r;
+	if (is_page_fault_stale(v))
+		return RET_PF_RETRY;
+	tf = (struct tdp_mmu_fault){.gfn = pf->gfn,
+				    .pfn = pf->pfn,
+				    .goal_level = pf->goal_level,
+				    .write = pf->write,
+				    .prefetch = pf->prefetch,
+				    .map_writable = pf->map_writable};
+	r = mmu_tdp_map(v, &tf, &out->sptep);
+	if (out->sptep) {
+		out->pfn = pf->pfn;
+		out->pte_access = ACC_ALL;
+	}
+	return r;
 }
 
 /* FNAME(gpte_access) of a legacy gpte: W, U, and exec = !NX (4-byte gptes have no NX). */
@@ -393,10 +435,15 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 	return fetch(v, pf, &gw, out);
 }
 
-/* kvm_mmu_do_page_fault(): build the fault, call mmu->page_fault, account it. */
+/*
+ * kvm_mmu_do_page_fault(): build the fault, call mmu->page_fault, account it. A
+ * prefetch (KVM_PRE_FAULT_MEMORY) is not counted in pf_taken, nor in pf_emulate
+ * or pf_spurious; RET_PF_FIXED counts pf_fixed either way. *@level (when given):
+ * the fault's goal level, the level of the mapping it made.
+ */
 static int kvm_mmu_do_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 				 const struct cpu_features *f, u64 addr, u64 error_code,
-				 struct mmu_fault_out *out)
+				 bool prefetch, u8 *level, struct mmu_fault_out *out)
 {
 	struct page_fault pf = {
 		.addr = addr,
@@ -408,19 +455,25 @@ static int kvm_mmu_do_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 		.user = (error_code & PFERR_U) != 0,
 		.as = (u8)v->mmu->root_role.smm,
 		.goal_level = FAULT_LEVEL_4K,
+		.prefetch = prefetch,
 	};
 	int ret;
 
-	v->pf_taken++;
-	if (v->mmu->root_role.direct)
+	if (!prefetch)
+		v->pf_taken++;
+	if (v->mmu->root_role.direct && v->tdp_mmu_enabled)
+		ret = kvm_tdp_mmu_page_fault(v, &pf, out);
+	else if (v->mmu->root_role.direct)
 		ret = direct_page_fault(v, &pf, out);
 	else
 		ret = shadow_page_fault(v, r, f, &pf, out);
+	if (level)
+		*level = pf.goal_level;
 	if (ret == RET_PF_FIXED)
 		v->pf_fixed++;
-	else if (ret == RET_PF_EMULATE)
+	else if (!prefetch && ret == RET_PF_EMULATE)
 		v->pf_emulate++;
-	else if (ret == RET_PF_SPURIOUS)
+	else if (!prefetch && ret == RET_PF_SPURIOUS)
 		v->pf_spurious++;
 	return ret;
 }
@@ -534,7 +587,21 @@ int mmu_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r, const struct cp
 	}
 	/* A stale MMIO SPTE: the normal fault path, RSVD still in the error code. */
 	if (ret == RET_PF_INVALID)
-		ret = kvm_mmu_do_page_fault(v, r, f, addr, error_code, out);
+		ret = kvm_mmu_do_page_fault(v, r, f, addr, error_code, false, NULL, out);
 	out->ret = ret;
+	return out->ret;
+}
+
+/* kvm_tdp_map_page()'s kvm_mmu_do_page_fault(prefetch = true). */
+int mmu_page_fault_prefetch(struct mmu_vcpu *v, const struct cpu_regs *r,
+			    const struct cpu_features *f, u64 gpa, u64 error_code,
+			    struct mmu_fault_out *out, u8 *level)
+{
+	memset(out, 0, sizeof(*out));
+	if (v->mmu->root.hpa == INVALID_PAGE) {
+		out->ret = RET_PF_RETRY; /* no root to map into (KVM checks before) */
+		return out->ret;
+	}
+	out->ret = kvm_mmu_do_page_fault(v, r, f, gpa, error_code, true, level, out);
 	return out->ret;
 }

@@ -53,4 +53,17 @@ struct mmu_fault_out {
 int mmu_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r, const struct cpu_features *f,
 		   u64 addr, u64 error_code, struct mmu_fault_out *out);
 
+/*
+ * kvm_mmu_do_page_fault(prefetch = true) for KVM_PRE_FAULT_MEMORY
+ * (kvm_tdp_map_page(), mmu/prefault.h): the same handler as a fault at @gpa with
+ * @error_code (PFERR_GUEST_FINAL: a read), but pf_taken is not counted (nor
+ * pf_emulate, pf_spurious; pf_fixed is) and mmu_set_spte(prefetch) leaves the new
+ * SPTE's Accessed bit clear. No RSVD/MMIO-SPTE path. *@level (may be NULL): the
+ * level of the mapping (the fault's goal level). Root not loaded: RET_PF_RETRY.
+ * Returns out->ret, or a negative MSC_* error as mmu_page_fault() does.
+ */
+int mmu_page_fault_prefetch(struct mmu_vcpu *v, const struct cpu_regs *r,
+			    const struct cpu_features *f, u64 gpa, u64 error_code,
+			    struct mmu_fault_out *out, u8 *level);
+
 #endif

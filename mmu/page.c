@@ -11,6 +11,7 @@
 
 #include "cpu/err.h"
 #include "cpu/walk.h"
+#include "mmu/tdp_mmu.h"
 
 /* GOLDEN_RATIO_64 (include/linux/hash.h). */
 #define GOLDEN_RATIO_64 0x61C8864680B583EBULL
@@ -47,6 +48,7 @@ int mmu_vm_init(struct mmu_vm *vm, struct hmem *hmem, struct gmem *gmem,
 	for (unsigned i = 0; i < KVM_NUM_MMU_PAGES; i++)
 		mlist_init(&vm->mmu_page_hash[i]);
 	mlist_init(&vm->active_mmu_pages);
+	mlist_init(&vm->tdp_mmu_roots); /* kvm_mmu_init_tdp_mmu() */
 	vm->masks = *masks;
 	vm->hmem = hmem;
 	vm->gmem = gmem;
@@ -64,6 +66,7 @@ void mmu_vm_destroy(struct mmu_vm *vm)
 	if (!vm || !vm->kv)
 		return;
 	mmu_zap_all(vm);
+	mmu_tdp_uninit(vm); /* kvm_mmu_uninit_vm() -> kvm_mmu_uninit_tdp_mmu() */
 	/* Roots still pinned by a vCPU were zapped (invalid, off every list) but not
 	 * freed; KVM frees them when the vCPUs unload before the VM goes. */
 	for (u64 i = 0; i < vm->sp_by_pfn_len; i++) {
@@ -422,8 +425,7 @@ static struct kvm_mmu_page *mmu_alloc_shadow_page(struct mmu_vm *vm, gfn_t gfn,
 	sp->spt = hpa;
 	if (!role.direct)
 		sp->shadowed_translation = mmu_zalloc(SPTE_ENT_PER_PAGE * sizeof(u64));
-	sp_by_pfn_reserve(vm, hpa >> PAGE_SHIFT);
-	vm->sp_by_pfn[hpa >> PAGE_SHIFT] = sp; /* set_page_private() */
+	mmu_set_page_private(vm, sp);
 
 	sp->mmu_valid_gen = vm->mmu_valid_gen;
 	mlist_add(&sp->link, &vm->active_mmu_pages);
@@ -436,6 +438,12 @@ static struct kvm_mmu_page *mmu_alloc_shadow_page(struct mmu_vm *vm, gfn_t gfn,
 	if (mmu_sp_has_gptes(sp))
 		account_shadowed(vm, sp);
 	return sp;
+}
+
+void mmu_set_page_private(struct mmu_vm *vm, struct kvm_mmu_page *sp)
+{
+	sp_by_pfn_reserve(vm, sp->spt >> PAGE_SHIFT);
+	vm->sp_by_pfn[sp->spt >> PAGE_SHIFT] = sp;
 }
 
 /* kvm_mmu_free_shadow_page(). */

@@ -52,6 +52,8 @@ struct kvm_mmu_page {
 	struct mlist link; /* on vm->active_mmu_pages (or an invalid list) */
 	struct mlist hash_link; /* in vm->mmu_page_hash[bucket] */
 	bool tdp_mmu_page;
+	/* TDP MMU roots: invalidated, its zap not done yet (kvm_tdp_mmu_invalidate_all_roots()). */
+	bool tdp_mmu_scheduled_root_to_zap;
 	bool unsync;
 	u8 mmu_valid_gen;
 	bool nx_huge_page_disallowed;
@@ -59,7 +61,7 @@ struct kvm_mmu_page {
 	gfn_t gfn;
 	hpa_t spt; /* the 512-entry table, in the VM's hmem */
 	u64 *shadowed_translation; /* per entry gfn << 12 | access; NULL for direct SPs */
-	int root_count;
+	int root_count; /* TDP MMU pages: tdp_mmu_root_count (a union in KVM) */
 	unsigned unsync_children;
 	struct kvm_rmap_head parent_ptes; /* sptep of every parent entry pointing here */
 	u64 unsync_child_bitmap[SPTE_ENT_PER_PAGE / 64];
@@ -126,6 +128,10 @@ struct mmu_vm {
 	 * (KVM_REQ_MMU_FREE_OBSOLETE_ROOTS). */
 	bool req_tlb_flush;
 	bool req_free_obsolete_roots;
+	/* The TDP MMU (mmu/tdp_mmu.h): kvm->arch.tdp_mmu_roots (newest first, linked
+	 * through sp->link) and kvm->arch.tdp_mmu_pages (linked non-root pages). */
+	struct mlist tdp_mmu_roots;
+	u64 tdp_mmu_pages;
 };
 
 /*

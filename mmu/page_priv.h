@@ -111,6 +111,8 @@ struct kvm_mmu_page *spte_to_child_sp(const struct mmu_vm *vm, u64 spte);
  * number of child SPs it zapped. */
 int mmu_page_zap_pte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep,
 		     struct mlist *invalid_list);
+/* trace_kvm_mmu_set_spte(level, gfn, sptep): the SPTE as it is now. */
+void mmu_emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gfn_t gfn);
 /* mmu_spte_update(): store @new_spte (same pfn); true when TLBs must be flushed. */
 bool mmu_spte_update(struct mmu_vm *vm, u64 sptep, u64 new_spte);
 /* mark_mmio_spte(): an MMIO SPTE for @gfn/@access in @sp with the current
@@ -132,6 +134,8 @@ void mmu_emit_page(const struct mmu_vm *vm, enum mmu_ev_kind kind, const struct 
 void mmu_update_page_stats(struct mmu_vm *vm, unsigned level, int delta);
 /* unaccount_shadowed(). */
 void unaccount_shadowed(struct mmu_vm *vm, struct kvm_mmu_page *sp);
+/* set_page_private(): @sp's table page leads back to @sp (sptep_to_sp()). */
+void mmu_set_page_private(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* kvm_mmu_free_shadow_page(). */
 void mmu_free_shadow_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* kvm_mmu_prepare_zap_page(): __kvm_mmu_prepare_zap_page() without the count. */

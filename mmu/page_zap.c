@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/err.h"
+#include "mmu/tdp_mmu.h"
 
 #define KVM_PAGE_ARRAY_NR 16
 #define INVALID_INDEX (-1)
@@ -456,9 +457,10 @@ restart:
 
 /*
  * kvm_mmu_zap_all_fast(): trace (with the old generation), toggle
- * mmu_valid_gen so every existing page becomes obsolete, make every vCPU drop
- * its obsolete roots, then zap the obsolete pages. (The TDP MMU's root
- * invalidation is not modelled yet.)
+ * mmu_valid_gen so every existing page becomes obsolete, invalidate the TDP
+ * MMU roots, make every vCPU drop its obsolete roots, zap the obsolete pages,
+ * then zap the invalidated TDP MMU roots. KVM tests tdp_mmu_enabled; the
+ * roots list is empty without the TDP MMU, which is the same.
  */
 void mmu_zap_all_fast(struct mmu_vm *vm)
 {
@@ -468,8 +470,10 @@ void mmu_zap_all_fast(struct mmu_vm *vm)
 	ev.u.zap_all.used_pages = vm->n_used_mmu_pages;
 	mmu_emit(vm, &ev);
 	vm->mmu_valid_gen = vm->mmu_valid_gen ? 0 : 1;
+	mmu_tdp_invalidate_all_roots(vm);
 	vm->req_free_obsolete_roots = true;
 	mmu_zap_obsolete_pages(vm);
+	mmu_tdp_zap_invalidated_roots(vm);
 }
 
 /* kvm_mmu_zap_all(): from the head, restarting whenever the list changed shape. */
@@ -490,6 +494,7 @@ restart:
 			goto restart;
 	}
 	mmu_commit_zap_page(vm, &invalid_list);
+	mmu_tdp_zap_all(vm); /* if (tdp_mmu_enabled) kvm_tdp_mmu_zap_all() */
 }
 
 /* kvm_mmu_invalidate_mmio_sptes() */

@@ -360,7 +360,7 @@ int mmu_try_unsync_cb(void *ctx, gfn_t gfn, bool can_unsync, bool prefetch)
 }
 
 /* trace_kvm_mmu_set_spte(level, gfn, sptep): the SPTE after the update. */
-static void emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gfn_t gfn)
+void mmu_emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gfn_t gfn)
 {
 	struct mmu_event ev = {.kind = MMU_EV_SET_SPTE};
 
@@ -460,7 +460,7 @@ int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_f
 		ret = RET_PF_SPURIOUS;
 	} else {
 		flush |= mmu_spte_update(vm, sptep, spte);
-		emit_set_spte(vm, sptep, sp->role.level, gfn);
+		mmu_emit_set_spte(vm, sptep, sp->role.level, gfn);
 	}
 	if (wrprot && write_fault)
 		ret = RET_PF_EMULATE;

@@ -11,6 +11,7 @@
 #include "cpu/err.h"
 #include "cpu/mem.h"
 #include "mmu/sync.h"
+#include "mmu/tdp_mmu.h"
 
 /*
  * A PAE root entry (the model's pae_root page, 4 of its 512 entries used):
@@ -220,8 +221,9 @@ static void mmu_free_root_page(struct mmu_vm *vm, hpa_t *root_hpa, struct mlist 
 	sp = mmu_root_to_sp(vm, *root_hpa);
 	if (!sp) /* WARN_ON_ONCE in KVM */
 		return;
-	/* sp->tdp_mmu_page: kvm_tdp_mmu_put_root(), with the TDP MMU milestone. */
-	if (!--sp->root_count && sp->role.invalid)
+	if (sp->tdp_mmu_page)
+		mmu_tdp_put_root(vm, sp); /* kvm_tdp_mmu_put_root() */
+	else if (!--sp->root_count && sp->role.invalid)
 		(void)mmu_prepare_zap_page(vm, sp, invalid_list, &nr_zapped);
 	*root_hpa = INVALID_PAGE;
 }
@@ -539,7 +541,7 @@ static int fill_pae_root(struct mmu_vcpu *v, u64 *pae_root, const gfn_t gfn[4],
 	return 0;
 }
 
-/* mmu_alloc_direct_roots() without the TDP MMU: TDP (EPT/NPT) and the non-paging shadow MMU. */
+/* mmu_alloc_direct_roots(): TDP (EPT/NPT) and the non-paging shadow MMU. */
 static int mmu_alloc_direct_roots(struct mmu_vcpu *v)
 {
 	struct kvm_mmu *mmu = v->mmu;
@@ -547,8 +549,9 @@ static int mmu_alloc_direct_roots(struct mmu_vcpu *v)
 	hpa_t root;
 	int r;
 
+	/* >= v6.8: straight to the TDP MMU, without make_mmu_pages_available(). */
 	if (v->tdp_mmu_enabled)
-		return MSC_EOPNOTSUPP; /* kvm_tdp_mmu_alloc_root(): the TDP MMU milestone */
+		return mmu_tdp_alloc_root(v);
 	r = mmu_make_pages_available(v->vm);
 	if (r < 0)
 		return r;

@@ -57,8 +57,9 @@ struct mmu_vcpu {
 	u8 forced_tdp_level; /* SVM: the host paging level; 0 for VMX */
 	bool ad_enabled; /* kvm_ad_enabled */
 	u8 guest_maxphyaddr;
-	/* KVM's tdp_mmu parameter; the TDP MMU is a later milestone, so mmu_load()
-	 * refuses direct roots with it (MSC_EOPNOTSUPP). mmu_vcpu_init() clears it. */
+	/* KVM's tdp_mmu_enabled (the tdp_mmu parameter, only with TDP): direct roots
+	 * come from the TDP MMU (mmu/tdp_mmu.h) and TDP faults go to
+	 * kvm_tdp_mmu_map(). mmu_vcpu_init() clears it; set it before the first load. */
 	bool tdp_mmu_enabled;
 	/* The dummy root (kvm_mmu_get_dummy_root(): KVM's zero page) of a guest root
 	 * outside the memslots: one zeroed hmem page, allocated on first use; 0 = none. */
@@ -110,8 +111,9 @@ bool mmu_new_pgd(struct mmu_vcpu *v, struct kvm_mmu *mmu, u64 new_pgd);
  * (mmu_alloc_direct_roots() without the TDP MMU, mmu_alloc_shadow_roots()
  * otherwise; PAE roots read the guest PDPTEs through vm->gmem in the role's
  * address space; a root gfn outside the memslots gets the dummy root).
+ * With tdp_mmu_enabled a direct root comes from kvm_tdp_mmu_alloc_root().
  * Returns 0, MSC_ENOSPC (no pages), MSC_EOPNOTSUPP (a root kind the model does
- * not build yet: TDP MMU roots, shadow NPT/EPT).
+ * not build yet: shadow NPT/EPT).
  * Like kvm_mmu_reload(), it does nothing (returns 0) while root.hpa is valid.
  * Emits ROOT_LOAD.
  */

@@ -134,12 +134,6 @@ static int machine_create(struct sim *sim, struct sim_machine **out, struct scn_
 	int r;
 
 	*out = NULL;
-	if (m->tdp != SCN_TDP_NONE && m->tdp_mmu) {
-		sim_err(sim, err, m->pos, "/machine/tdp",
-			"tdp with tdp_mmu true needs the TDP MMU model, not built yet "
-			"(machine.tdp_mmu false selects KVM's legacy direct MMU)");
-		return MSC_EOPNOTSUPP;
-	}
 	if (m->nvariants) {
 		sim_err(sim, err, m->pos, "/machine/variants/0",
 			"variant \"%s\" is not defined (no variants exist yet)",
@@ -326,14 +320,9 @@ void sim_emit(struct sim *sim, struct sim_event *ev)
 static const char *missing_model(enum scn_op op)
 {
 	switch (op) {
-	case SCN_OP_SMI:
-	case SCN_OP_RSM:
-		return "the SMM model";
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
 		return "the nested virtualization model";
-	case SCN_OP_PRE_FAULT:
-		return "the KVM MMU model";
 	case SCN_OP_SET:
 	case SCN_OP_MAP:
 	case SCN_OP_UNMAP:
@@ -349,19 +338,20 @@ static const char *missing_model(enum scn_op op)
 	case SCN_OP_MEMSLOT_FLAGS:
 	case SCN_OP_EXPECT:
 	case SCN_OP_ZAP_ALL:
+	case SCN_OP_PRE_FAULT:
+	case SCN_OP_SMI:
+	case SCN_OP_RSM:
 		break;
 	}
 	return NULL;
 }
 
-/* Expect keys that need parts of the KVM MMU model not built yet (pre_fault, the
- * fault path), in the order they are reported. */
+/* Expect keys that need parts of the KVM MMU model not built yet, in the order
+ * they are reported. */
 static const struct {
 	u64 bit;
 	const char *key;
 } mmu_keys[] = {
-	{SCN_EX_RET, "ret"},
-	{SCN_EX_RANGE, "remaining"},
 	{SCN_EX_SPTE, "spte"},
 };
 

@@ -19,8 +19,7 @@ struct sim;
  * at reset with their initial registers applied through the architectural
  * writes. Returns 0; MSC_EINVAL with @err positioned at the offending part of
  * the scenario (refused initial register, memslot rejected, ...); MSC_EOPNOTSUPP
- * for a machine this build cannot model (a TDP machine with tdp_mmu true);
- * MSC_ENOMEM. @err may be NULL.
+ * for a machine this build cannot model; MSC_ENOMEM. @err may be NULL.
  */
 int sim_create(struct sim **out, const struct scenario *s, struct scn_error *err) MSC_MUST_CHECK;
 void sim_destroy(struct sim *sim);

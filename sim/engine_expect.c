@@ -11,6 +11,7 @@
 
 #include "cpu/err.h"
 #include "sim/engine_priv.h"
+#include "sim/loader_names.h"
 
 typedef unsigned long long ull;
 
@@ -94,7 +95,8 @@ static void check_fault(struct sim *sim, const struct scn_step *st)
 
 	if (e->has & SCN_EX_FAULT)
 		want = e->fault;
-	else if (st->op != SCN_OP_SET && st->op != SCN_OP_ACCESS && st->op != SCN_OP_INVPCID)
+	else if (st->op != SCN_OP_SET && st->op != SCN_OP_ACCESS && st->op != SCN_OP_INVPCID &&
+		 st->op != SCN_OP_RSM)
 		return; /* only these ops have a default: they must complete */
 	if (sim->obs.fault == want)
 		return;
@@ -302,6 +304,28 @@ static void check_shadow_pages(struct sim *sim, const struct scn_step *st)
 	}
 }
 
+/* ret and remaining: the pre_fault's result and the range it copied back. */
+static void check_pre_fault(struct sim *sim, const struct scn_step *st)
+{
+	const struct scn_expect *e = &st->expect;
+	const struct sim_obs *o = &sim->obs;
+	char w[64];
+
+	if ((e->has & SCN_EX_RET) && !o->has_pre_fault)
+		fail(sim, where(st, e->pos), "ret", scn_errno_str(e->ret), "none");
+	else if ((e->has & SCN_EX_RET) && e->ret != o->pre_fault_ret)
+		fail(sim, where(st, e->pos), "ret", scn_errno_str(e->ret), "%s",
+		     scn_errno_str(o->pre_fault_ret));
+	if (!(e->has & SCN_EX_RANGE))
+		return;
+	snprintf(w, sizeof(w), "gpa 0x%llx size 0x%llx", (ull)e->range_gpa, (ull)e->range_size);
+	if (!o->has_pre_fault)
+		fail(sim, where(st, e->pos), "remaining", w, "none");
+	else if (e->range_gpa != o->pre_fault_gpa || e->range_size != o->pre_fault_size)
+		fail(sim, where(st, e->pos), "remaining", w, "gpa 0x%llx size 0x%llx",
+		     (ull)o->pre_fault_gpa, (ull)o->pre_fault_size);
+}
+
 void sim_check_expect(struct sim *sim, const struct scn_step *st)
 {
 	const struct scn_expect *e = &st->expect;
@@ -358,4 +382,6 @@ void sim_check_expect(struct sim *sim, const struct scn_step *st)
 		check_stats(sim, st);
 	if (e->has & SCN_EX_SHADOW_PAGES)
 		check_shadow_pages(sim, st);
+	if (e->has & (SCN_EX_RET | SCN_EX_RANGE))
+		check_pre_fault(sim, st);
 }

@@ -21,6 +21,7 @@
 #include "cpu/err.h"
 #include "mmu/audit.h"
 #include "mmu/sync.h"
+#include "mmu/tdp_mmu.h"
 #include "mmu/track.h"
 #include "sim/engine_priv.h"
 
@@ -258,6 +259,8 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 
 		/* kvm_mmu_create(), then kvm_init_mmu() from kvm_vcpu_reset(). */
 		mmu_vcpu_init(&v->mmu, &mc->vm, tdp, level, forced, ad, f->maxphyaddr);
+		/* tdp_mmu_enabled = tdp_mmu_allowed && tdp_enabled (kvm_configure_mmu()). */
+		v->mmu.tdp_mmu_enabled = tdp && m->tdp_mmu;
 		v->has_mmu = true;
 		v->mmu.pdptr_regs = v->cpu.r.pdpte;
 		mmu_init_context(&v->mmu, &v->cpu.r);
@@ -624,6 +627,8 @@ bool sim_mmu_stat(const struct sim *sim, u16 vcpu, const char *name, u64 *val)
 		{"root_cache_hits", v->root_stats.hits},
 		{"root_cache_misses", v->root_stats.misses},
 		{"root_cache_evictions", v->root_stats.evictions},
+		/* kvm_mmu_reset_context() calls on this vCPU */
+		{"context_resets", v->root_stats.context_resets},
 	};
 
 	if (!name || !mc->has_vm)
@@ -655,5 +660,6 @@ u64 sim_mmu_count_sps(const struct sim *sim, u32 role_word)
 		if (!sp->role.invalid && sp->role.word == role_word)
 			n++;
 	}
-	return n;
+	/* TDP MMU pages are on no active list: the valid roots' trees. */
+	return n + mmu_tdp_count_sps(&sim->mc->vm, role_word);
 }

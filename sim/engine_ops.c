@@ -1316,11 +1316,13 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 	case SCN_OP_ZAP_ALL:
 		sim_mmu_zap_all_fast(sim);
 		return 0;
+	case SCN_OP_PRE_FAULT:
+		return sim_pre_fault(sim, st, err);
 	case SCN_OP_SMI:
 	case SCN_OP_RSM:
+		return sim_run_smm(sim, st, err);
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
-	case SCN_OP_PRE_FAULT:
 		break; /* refused by sim_step() before the step starts */
 	}
 	return MSC_EOPNOTSUPP;

@@ -23,6 +23,9 @@ struct sim_vcpu {
 	bool req_free_obsolete_roots; /* KVM_REQ_MMU_FREE_OBSOLETE_ROOTS pending */
 	bool req_mmu_sync; /* KVM_REQ_MMU_SYNC pending */
 	bool req_tlb_flush_guest; /* KVM_REQ_TLB_FLUSH_GUEST pending */
+	/* vcpu->arch.smbase; until set (by RSM) it is KVM's reset value 0x30000 */
+	u32 smbase;
+	bool smbase_set;
 };
 
 /* Everything sim_seek() rebuilds: one allocation, so cpu.feat stays valid on swap. */
@@ -54,6 +57,10 @@ struct sim_obs {
 	u32 outcomes;
 	bool has_root_cache, root_cache_hit; /* the step's last kvm_mmu_new_pgd() */
 	bool diverged; /* the transparency check failed on this step */
+	/* pre_fault: the ioctl's result and the range it copied back */
+	bool has_pre_fault;
+	s32 pre_fault_ret;
+	u64 pre_fault_gpa, pre_fault_size;
 };
 
 struct sim {
@@ -96,6 +103,9 @@ u64 sim_read_reg(const struct cpu_regs *r, enum scn_reg reg);
 /* Run step @st (its op only: events and sim->obs; no expectations). 0 or an error. */
 int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err) MSC_MUST_CHECK;
 
+/* The smi and rsm ops (sim/engine_smm.c): enter_smm(), emulator_leave_smm(). */
+int sim_run_smm(struct sim *sim, const struct scn_step *st, struct scn_error *err) MSC_MUST_CHECK;
+
 /* Check @st's expectations against sim->obs and the state; failures are events. */
 void sim_check_expect(struct sim *sim, const struct scn_step *st);
 
@@ -120,6 +130,8 @@ int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd);
 /* vcpu_enter_guest() before @st's access: requests, then kvm_mmu_reload(). */
 int sim_mmu_reload(struct sim *sim, const struct scn_step *st,
 		   struct scn_error *err) MSC_MUST_CHECK;
+/* The pre_fault op (sim/engine_prefault.c): KVM_PRE_FAULT_MEMORY on @st's vCPU. */
+int sim_pre_fault(struct sim *sim, const struct scn_step *st, struct scn_error *err) MSC_MUST_CHECK;
 /* The zap_all op: kvm_mmu_zap_all_fast(). */
 void sim_mmu_zap_all_fast(struct sim *sim);
 /* After a memslot op ran. */

@@ -12,6 +12,7 @@
 #include "cpu/mem.h"
 #include "cpu/regs.h"
 #include "cpu/sbuf.h"
+#include "sim/loader_names.h"
 
 typedef unsigned long long ull;
 
@@ -92,8 +93,13 @@ static const char *ev_name(const struct sim_event *ev)
 		return "mmuscope_divergence";
 	case SIM_EV_MMU:
 		return ev->u.mmu.ev ? mmu_event_name(ev->u.mmu.ev->kind) : "mmuscope_unknown";
+	case SIM_EV_PRE_FAULT:
+		return "mmuscope_pre_fault";
 	case SIM_EV_VMEXIT:
 		return "mmuscope_vmexit";
+	case SIM_EV_SMM:
+		/* KVM's own tracepoint (trace.h, system kvm) for HF_SMM changes. */
+		return ev->u.smm.what == SIM_SMM_TRANSITION ? "kvm_smm_transition" : "mmuscope_smm";
 	}
 	return "mmuscope_unknown";
 }
@@ -333,6 +339,30 @@ static void sb_mmu(struct msc_sbuf *s, const struct mmu_event *mev)
 	msc_sb_add(s, "%s", tmp);
 }
 
+static const char *const smm_what[] = {"transition", "save", "load", "ud"};
+
+static void fmt_smm(struct msc_sbuf *s, const struct sim_event *ev)
+{
+	switch (ev->u.smm.what) {
+	case SIM_SMM_TRANSITION:
+		/* TP_printk("vcpu %u: %s SMM, smbase 0x%llx") */
+		msc_sb_add(s, "vcpu %u: %s SMM, smbase 0x%llx", (unsigned)ev->vcpu,
+			   ev->u.smm.entering ? "entering" : "leaving", (ull)ev->u.smm.smbase);
+		return;
+	case SIM_SMM_SAVE:
+		msc_sb_add(s, "smi save %u-bit state at 0x%llx (as 1)", (unsigned)ev->u.smm.bits,
+			   (ull)ev->u.smm.gpa);
+		return;
+	case SIM_SMM_LOAD:
+		msc_sb_add(s, "rsm load %u-bit state from 0x%llx (as 1)", (unsigned)ev->u.smm.bits,
+			   (ull)ev->u.smm.gpa);
+		return;
+	case SIM_SMM_UD:
+		msc_sb_add(s, "rsm #UD (%s)", ev->u.smm.rule ? ev->u.smm.rule : "refused");
+		return;
+	}
+}
+
 int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 {
 	struct msc_sbuf s;
@@ -412,6 +442,18 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 		break;
 	case SIM_EV_DIVERGENCE:
 		msc_sb_add(&s, "%s", ev->u.divergence.text ? ev->u.divergence.text : "");
+		break;
+	case SIM_EV_SMM:
+		fmt_smm(&s, ev);
+		break;
+	case SIM_EV_PRE_FAULT:
+		msc_sb_add(&s, "gpa 0x%llx size 0x%llx", (ull)ev->u.pre_fault.gpa,
+			   (ull)ev->u.pre_fault.size);
+		if (ev->u.pre_fault.flags)
+			msc_sb_add(&s, " flags 0x%llx", (ull)ev->u.pre_fault.flags);
+		msc_sb_add(&s, " -> ret %s remaining gpa 0x%llx size 0x%llx",
+			   scn_errno_str(ev->u.pre_fault.ret), (ull)ev->u.pre_fault.rem_gpa,
+			   (ull)ev->u.pre_fault.rem_size);
 		break;
 	case SIM_EV_VMEXIT:
 		if (ev->u.vmexit.exit_kind == WALK_FAULT_EPT_VIOLATION ||
@@ -735,6 +777,32 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		break;
 	case SIM_EV_DIVERGENCE:
 		js_kstr(&s, "text", ev->u.divergence.text);
+		break;
+	case SIM_EV_SMM:
+		if (ev->u.smm.what == SIM_SMM_TRANSITION) {
+			js_bool(&s, "entering", ev->u.smm.entering);
+			js_hex(&s, "smbase", ev->u.smm.smbase);
+			break;
+		}
+		js_kstr(&s, "what", smm_what[ev->u.smm.what]);
+		if (ev->u.smm.what == SIM_SMM_UD) {
+			js_kstr(&s, "rule", ev->u.smm.rule);
+			break;
+		}
+		js_hex(&s, "gpa", ev->u.smm.gpa);
+		js_uint(&s, "bits", ev->u.smm.bits);
+		break;
+	case SIM_EV_PRE_FAULT:
+		js_hex(&s, "gpa", ev->u.pre_fault.gpa);
+		js_hex(&s, "size", ev->u.pre_fault.size);
+		js_hex(&s, "flags", ev->u.pre_fault.flags);
+		if (ev->u.pre_fault.ret)
+			js_kstr(&s, "ret", scn_errno_str(ev->u.pre_fault.ret));
+		else
+			js_uint(&s, "ret", 0);
+		js_hex(&s, "remaining_gpa", ev->u.pre_fault.rem_gpa);
+		js_hex(&s, "remaining_size", ev->u.pre_fault.rem_size);
+		js_uint(&s, "calls", ev->u.pre_fault.calls);
 		break;
 	case SIM_EV_VMEXIT:
 		/* A TDP exit names its kind; a #PF exit (shadow paging) has none. */

@@ -29,7 +29,17 @@ enum sim_ev_kind {
 	SIM_EV_EXPECT_FAIL, /* an expectation did not hold */
 	SIM_EV_DIVERGENCE, /* the MMU's outcome is not one the architecture allows */
 	SIM_EV_MMU, /* an event of the KVM MMU model (mmu/event.h): kvmmmu tracepoints */
+	SIM_EV_PRE_FAULT, /* KVM_PRE_FAULT_MEMORY: the range asked, the result, the range left */
 	SIM_EV_VMEXIT, /* a #PF VM exit of the hardware loop into kvm_mmu_page_fault() */
+	SIM_EV_SMM, /* SMM entry/exit (kvm_smm_transition), the state save area, RSM #UD */
+};
+
+/* What a SIM_EV_SMM reports (sim/engine_smm.c). */
+enum sim_smm_what {
+	SIM_SMM_TRANSITION, /* kvm_smm_changed(): HF_SMM set or cleared */
+	SIM_SMM_SAVE, /* enter_smm(): the state save area written */
+	SIM_SMM_LOAD, /* emulator_leave_smm(): the state save area read */
+	SIM_SMM_UD, /* RSM outside SMM: #UD */
 };
 
 struct sim_event {
@@ -141,6 +151,20 @@ struct sim_event {
 			u64 wp_gfn;
 			u8 wp_size;
 		} vmexit;
+		struct {
+			u64 gpa, size, flags; /* the ioctl's range */
+			s32 ret; /* 0 or a negated Linux errno */
+			u64 rem_gpa, rem_size; /* the range copied back: not done */
+			u32 calls; /* kvm_arch_vcpu_pre_fault_memory() calls */
+		} pre_fault;
+		struct {
+			enum sim_smm_what what;
+			bool entering; /* SIM_SMM_TRANSITION */
+			u64 smbase;
+			u64 gpa; /* the state save area (SMBASE + 0xfe00), address space 1 */
+			u8 bits; /* its layout: 64 (long-mode-capable guest) or 32 */
+			const char *rule; /* SIM_SMM_UD */
+		} smm;
 	} u;
 };
 

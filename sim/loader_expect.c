@@ -34,7 +34,8 @@ static const struct {
 	u32 ops;
 	const char *names;
 } expect_applies[] = {
-	{"fault", OPBIT(SET) | OPBIT(ACCESS) | OPBIT(INVPCID), "set access invpcid"},
+	{"fault", OPBIT(SET) | OPBIT(ACCESS) | OPBIT(INVPCID) | OPBIT(RSM),
+	 "set access invpcid rsm"},
 	{"error_code", OPBIT(ACCESS), "access"},
 	{"cr2", OPBIT(ACCESS), "access"},
 	{"exitinfo1", OPBIT(ACCESS), "access"},

@@ -115,6 +115,16 @@ const struct scn_errno_name scn_errnos[6] = {
 	{"EINTR", -4},	 {"EFAULT", -14}, {"EIO", -5},
 };
 
+const char *scn_errno_str(s32 ret)
+{
+	if (!ret)
+		return "0";
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(scn_errnos); i++)
+		if (scn_errnos[i].val == ret)
+			return scn_errnos[i].name;
+	return "E?";
+}
+
 unsigned scn_fmt_levels(enum scn_fmt fmt)
 {
 	switch (fmt) {

@@ -55,6 +55,8 @@ struct scn_errno_name {
 	s32 val;
 };
 extern const struct scn_errno_name scn_errnos[6];
+/* The name expect.ret gives a result: "0", an errno name of scn_errnos, or "E?". */
+const char *scn_errno_str(s32 ret);
 
 /* Levels of a page-table format (32: 2, pae: 3, 4level/ept4: 4, 5level/ept5: 5). */
 unsigned scn_fmt_levels(enum scn_fmt fmt);

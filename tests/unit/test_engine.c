@@ -196,7 +196,7 @@ struct rec {
 	size_t len, cap;
 	char *json;
 	size_t jlen, jcap;
-	unsigned n[SIM_EV_VMEXIT + 1];
+	unsigned n[SIM_EV_SMM + 1];
 	struct sim_ev_access acc; /* the last access */
 	char fail_what[32]; /* the last expectation failure */
 };
@@ -1206,11 +1206,8 @@ static void test_ops_needing_missing_models_are_refused_with_their_position(void
 		enum scn_op op;
 		const char *model;
 	} cases[] = {
-		{SCN_OP_SMI, "smi needs the SMM model"},
-		{SCN_OP_RSM, "rsm needs the SMM model"},
 		{SCN_OP_VMENTRY, "vmentry needs the nested virtualization model"},
 		{SCN_OP_VMEXIT, "vmexit needs the nested virtualization model"},
-		{SCN_OP_PRE_FAULT, "pre_fault needs the KVM MMU model"},
 	};
 
 	(void)state;
@@ -1250,8 +1247,6 @@ static void test_expect_keys_needing_the_mmu_are_refused_with_their_position(voi
 		u64 bit;
 		const char *path;
 	} cases[] = {
-		{SCN_EX_RET, "/steps/0/expect/ret"},
-		{SCN_EX_RANGE, "/steps/0/expect/remaining"},
 		{SCN_EX_SPTE, "/steps/0/expect/spte"},
 	};
 
@@ -1274,20 +1269,20 @@ static void test_expect_keys_needing_the_mmu_are_refused_with_their_position(voi
 	}
 }
 
-static void test_tdp_machine_is_refused_at_create(void **state)
+/* machine.tdp with tdp_mmu true (the default) runs KVM's TDP MMU (mmu/tdp_mmu.c). */
+static void test_tdp_machine_with_the_tdp_mmu_is_created(void **state)
 {
 	struct scenario s;
 	struct scn_error err;
-	struct sim *sim;
+	struct sim *sim = NULL;
 
 	(void)state;
 	scn_base(&s, 1);
 	s.machine.pos = (struct scn_pos){2, 3};
 	s.machine.tdp = SCN_TDP_EPT;
-	assert_int_equal(sim_create(&sim, &s, &err), MSC_EOPNOTSUPP);
-	assert_string_equal(err.path, "/machine/tdp");
-	assert_int_equal(err.line, 2);
-	assert_non_null(strstr(err.msg, "needs the TDP MMU model, not built yet"));
+	assert_true(s.machine.tdp_mmu);
+	assert_int_equal(sim_create(&sim, &s, &err), 0);
+	sim_destroy(sim);
 	scn_free(&s);
 }
 
@@ -1716,7 +1711,7 @@ static const char json_scn[] =
 	"  {\"op\": \"access\", \"va\": \"0x401000\", \"kind\": \"read\", \"cpl\": 3,\n"
 	"   \"expect\": {\"fault\": \"pf\", \"error_code\": \"0x6\",\n"
 	"              \"regs\": {\"cr2\": \"0x401000\"}}},\n"
-	"  {\"op\": \"smi\"}\n"
+	"  {\"op\": \"vmexit\"}\n"
 	" ]}\n";
 
 static void test_json_scenario_runs_and_reports_failures_at_file_positions(void **state)
@@ -1785,7 +1780,7 @@ int main(void)
 		cmocka_unit_test(test_memslot_ops_change_the_memory_and_report_events),
 		cmocka_unit_test(test_ops_needing_missing_models_are_refused_with_their_position),
 		cmocka_unit_test(test_expect_keys_needing_the_mmu_are_refused_with_their_position),
-		cmocka_unit_test(test_tdp_machine_is_refused_at_create),
+		cmocka_unit_test(test_tdp_machine_with_the_tdp_mmu_is_created),
 		cmocka_unit_test(test_step_on_a_missing_vcpu_is_a_positioned_error),
 		cmocka_unit_test(test_each_expect_key_passes_when_right_and_fails_when_wrong),
 		cmocka_unit_test(test_expectation_failure_reports_expected_observed_and_position),

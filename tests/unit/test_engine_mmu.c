@@ -401,17 +401,52 @@ static void test_memslot_delete_zaps_fast(void **state)
 	free(r);
 }
 
-static void test_tdp_mmu_true_is_still_refused(void **state)
+/*
+ * tdp_mmu true runs KVM's TDP MMU: the root comes from kvm_tdp_mmu_alloc_root()
+ * (refcount 2), the fault from kvm_tdp_mmu_map() (three child tables, traced
+ * created), a memslot delete invalidates and zaps the root, and the reload
+ * allocates a new one at the freed table.
+ */
+static void test_tdp_mmu_true_runs(void **state)
 {
 	struct scenario s;
 	struct scn_error err;
 	struct sim *sim = NULL;
+	struct rec *r = calloc(1, sizeof(*r));
+	struct scn_step *st;
 
 	(void)state;
-	scn_long(&s, SCN_TDP_NPT);
+	scn_long(&s, SCN_TDP_EPT);
 	s.machine.tdp_mmu = true;
-	assert_int_equal(sim_create(&sim, &s, &err), MSC_EOPNOTSUPP);
-	assert_string_equal(err.path, "/machine/tdp");
+	st = add(&s, SCN_OP_MEMSLOT_ADD);
+	st->u.slot = (struct scn_memslot){.as = 0, .id = 5, .gpa = 0x2000000, .size = 0x100000};
+	map(&s, ROOT);
+	st = access(&s);
+	ex_sps(&s, st, "0x3784", 1);
+	ex_stat(&s, add(&s, SCN_OP_EXPECT), "pages_4k", 5); /* 4 guest tables + the page */
+	st = add(&s, SCN_OP_MEMSLOT_DELETE);
+	st->u.slot = (struct scn_memslot){.as = 0, .id = 5, .gpa = 0x2000000, .size = 0x100000};
+	ex_stat(&s, st, "pages_4k", 0);
+	access(&s);
+	assert_int_equal(run(&s, r), 0);
+	has(r->text,
+	    "[s2 v0] kvm_mmu_get_page: sp gen 0 gfn 0 l4 8-byte q0 direct wux nxe ad root 0 "
+	    "sync new");
+	has(r->text, "[s2 v0] mmuscope_root_load: pgd 0x0 hpa 0x1000 role 0x3784");
+	has(r->text,
+	    "[s2 v0] kvm_mmu_get_page: sp gen 0 gfn 0 l3 8-byte q0 direct wux nxe ad root 0");
+	has(r->text, "[s4 v0] kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 0");
+	has(r->text, "[s4 v0] kvm_mmu_prepare_zap_page: sp gen 0 gfn 0 l1 8-byte q0 direct wux");
+	has(r->text, "[s5 v0] mmuscope_root_free: pgd 0x0 hpa 0x1000");
+	has(r->text,
+	    "[s5 v0] kvm_mmu_get_page: sp gen 0 gfn 0 l4 8-byte q0 direct wux nxe ad root 0 "
+	    "sync new");
+	has(r->text, "[s5 v0] mmuscope_root_load: pgd 0x0 hpa 0x1000 role 0x3784");
+	lacks(r->text, "[s4 v0] kvm_mmu_prepare_zap_page: sp gen 0 gfn 0 l4");
+	scn_free(&s);
+	free(r);
+
+	scn_long(&s, SCN_TDP_NPT);
 	s.machine.tdp_mmu = false;
 	s.machine.max_mmu_pages = 10; /* below KVM_MIN_ALLOC_MMU_PAGES */
 	assert_int_equal(sim_create(&sim, &s, &err), MSC_EINVAL);
@@ -516,7 +551,7 @@ int main(void)
 		cmocka_unit_test(test_stats_and_shadow_pages_expectations_fail_with_what_was_seen),
 		cmocka_unit_test(test_ept_legacy_root_ignores_cr3_and_wp),
 		cmocka_unit_test(test_memslot_delete_zaps_fast),
-		cmocka_unit_test(test_tdp_mmu_true_is_still_refused),
+		cmocka_unit_test(test_tdp_mmu_true_runs),
 		cmocka_unit_test(test_corrupted_spte_is_a_divergence),
 		cmocka_unit_test(test_expected_divergence_must_happen),
 	};

@@ -440,7 +440,7 @@ static const struct err_case cases[] = {
 	{"expect fault on invlpg",
 	 STEP("{'op': 'invlpg', 'va': '0x0', 'expect': {'fault': 'none'}}"),
 	 "t.json:1:143: /steps/0/expect/fault: \"fault\" does not apply to op \"invlpg\" (only to: "
-	 "set access invpcid)"},
+	 "set access invpcid rsm)"},
 	{"expect value on a write access",
 	 STEP("{'op': 'access', 'va': '0x0', 'kind': 'write', 'expect': {'value': '0x0'}}"),
 	 "t.json:1:169: /steps/0/expect/value: \"value\" is the value read; this access writes"},

@@ -580,11 +580,7 @@ static void test_unbuilt_root_kinds_are_refused(void **state)
 	(void)state;
 	set_long_mode(f);
 	mmu_init_context(&f->v, &f->r);
-	f->v.tdp_mmu_enabled = true;
-	EXPECT_ERR(MSC_EOPNOTSUPP, mmu_load(&f->v, 0));
-	EXPECT_HEX(INVALID_PAGE, f->v.root_mmu.root.hpa);
-	f->v.tdp_mmu_enabled = false;
-	/* guest_mmu (shadow EPT/NPT) comes with the nested milestone. */
+	/* (TDP MMU roots are built: tests/unit/test_mmu_tdp.c.) guest_mmu (shadow EPT/NPT) comes with the nested milestone. */
 	f->v.mmu = &f->v.guest_mmu;
 	EXPECT_ERR(MSC_EOPNOTSUPP, mmu_load(&f->v, 0));
 	f->v.mmu = &f->v.root_mmu;
