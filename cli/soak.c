@@ -20,8 +20,39 @@
 #define SOAK_NVA4K 64 /* 4 KiB pages at 0x400000 + i * 0x1000 (+ a second PDE) */
 #define SOAK_NVA2M 4 /* 2 MiB pages at 0x40000000 + i * 0x200000 */
 
+/* --machine: the shadow MMU (the default), or TDP under KVM's legacy direct MMU
+ * (tdp_mmu false) or its TDP MMU. */
+enum soak_machine {
+	SOAK_SHADOW,
+	SOAK_EPT,
+	SOAK_EPT_TDP_MMU,
+	SOAK_NPT,
+	SOAK_NPT_TDP_MMU,
+};
+
+static const char *const soak_machine_names[] = {"shadow", "ept", "ept-tdp-mmu", "npt",
+						 "npt-tdp-mmu"};
+
+/* The extra memslot that comes and goes (memslot_add/delete): as 0, 64 KiB. */
+#define SOAK_XSLOT_ID 9
+#define SOAK_XSLOT_GPA 0xa00000ULL
+#define SOAK_XSLOT_PAGES 16
+/* Never a memslot: 0x800000.. (past RAM) and a high gpa (256 GiB). */
+#define SOAK_GAP_GPA 0x800000ULL
+#define SOAK_HIGH_GPA 0x4000000000ULL
+/* The SMM layout's state save area page (SMBASE 0x30000 + 0xfe00): no data page. */
+#define SOAK_SMRAM_SAVE_PAGE 0x3f000ULL
+
+struct soak_opts {
+	enum soak_machine machine;
+	bool ext; /* gaps, pre_fault, memslot_add/delete (TDP machines, or --pre-fault) */
+	bool smm; /* smi ... rsm sequences (--smm) */
+};
+
 struct soak_gen {
 	u64 x; /* xorshift64 state */
+	struct soak_opts o;
+	bool xslot; /* the extra memslot exists now */
 	char *buf;
 	size_t len, cap;
 	bool oom;
@@ -95,7 +126,39 @@ static u64 va2m(unsigned i)
  * the pt_pool from 0x400000), so the tables change only through the table ops. */
 static u64 pa4k(struct soak_gen *g)
 {
-	return (u64)(16 + pick(g, 1008)) << 12;
+	u64 pa = (u64)(16 + pick(g, 1008)) << 12;
+
+	/* Another vCPU must not write the save area while one is in SMM. */
+	if (g->o.smm && pa == SOAK_SMRAM_SAVE_PAGE)
+		pa -= 0x1000;
+	return pa;
+}
+
+/* A data page outside RAM: a memslot-free gap (MMIO) or the extra slot's. */
+static u64 pa_far(struct soak_gen *g)
+{
+	switch (pick(g, 3)) {
+	case 0:
+		return SOAK_GAP_GPA + ((u64)pick(g, 16) << 12);
+	case 1:
+		return SOAK_XSLOT_GPA + ((u64)pick(g, SOAK_XSLOT_PAGES) << 12);
+	default:
+		return SOAK_HIGH_GPA + ((u64)pick(g, 16) << 12);
+	}
+}
+
+/* A 4 KiB map's frame: with the extension, one in six lies outside RAM. */
+static u64 pa_map(struct soak_gen *g)
+{
+	return g->o.ext && !pick(g, 6) ? pa_far(g) : pa4k(g);
+}
+
+/* A 2 MiB map's frame: RAM, or (extension) the gap or the extra slot's block. */
+static u64 pa2m(struct soak_gen *g)
+{
+	if (!g->o.ext || pick(g, 4))
+		return 0x200000ULL;
+	return pick(g, 2) ? SOAK_GAP_GPA : SOAK_XSLOT_GPA;
 }
 
 static const char *const flag_sets[] = {
@@ -132,7 +195,7 @@ static void gen_map(struct soak_gen *g, unsigned vcpu)
 		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
 		    "\"pa\": \"0x%llx\", \"flags\": \"%s\", \"mode\": \"%s\"}",
 		    (unsigned long long)root_of(as), (unsigned long long)va4k(i),
-		    (unsigned long long)pa4k(g), flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))],
+		    (unsigned long long)pa_map(g), flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))],
 		    mode(g));
 		g->mapped4k[as] |= BIT_ULL(i);
 		g->built4k[as] |= BIT_ULL(i);
@@ -143,8 +206,9 @@ static void gen_map(struct soak_gen *g, unsigned vcpu)
 		out(g,
 		    ", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
 		    "\"pa\": \"0x%llx\", \"size\": \"2m\", \"flags\": \"%s\", \"mode\": \"%s\"}",
-		    (unsigned long long)root_of(as), (unsigned long long)va2m(i), 0x200000ULL,
-		    flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))], mode(g));
+		    (unsigned long long)root_of(as), (unsigned long long)va2m(i),
+		    (unsigned long long)pa2m(g), flag_sets[pick(g, MSC_ARRAY_SIZE(flag_sets))],
+		    mode(g));
 		g->mapped2m[as] |= 1u << i;
 	}
 }
@@ -244,10 +308,159 @@ static void gen_pt_poke(struct soak_gen *g, unsigned vcpu)
 	    (unsigned long long)(win + w[i].off), w[i].size, (unsigned long long)val, w[i].insn);
 }
 
+/*
+ * KVM_PRE_FAULT_MEMORY over a random range: RAM (page tables included), the end
+ * of RAM into the gap, the extra slot (present or not), or now and then a range
+ * the ioctl refuses (EINVAL). No expect: ENOENT, EINVAL, EINTR and (shadow)
+ * EOPNOTSUPP are normal outcomes; later accesses check what was mapped.
+ */
+static void gen_pre_fault(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned k = pick(g, 10);
+	u64 gpa, size = (u64)(1 + pick(g, 8)) << 12;
+	const char *flags = NULL;
+
+	if (k < 6)
+		gpa = (u64)pick(g, 0x800) << 12;
+	else if (k < 7)
+		gpa = SOAK_GAP_GPA - ((u64)pick(g, 4) << 12);
+	else if (k < 9)
+		gpa = SOAK_XSLOT_GPA + ((u64)pick(g, SOAK_XSLOT_PAGES + 4) << 12) - 0x2000;
+	else {
+		gpa = (u64)pick(g, 0x800) << 12;
+		switch (pick(g, 3)) {
+		case 0:
+			gpa += 0x800;
+			break;
+		case 1:
+			size = 0;
+			break;
+		default:
+			flags = "0x1";
+			break;
+		}
+	}
+	step_begin(g, vcpu, "pre_fault");
+	out(g, ", \"gpa\": \"0x%llx\", \"size\": \"0x%llx\"", (unsigned long long)gpa,
+	    (unsigned long long)size);
+	if (flags)
+		out(g, ", \"flags\": \"%s\"", flags);
+	out(g, "}");
+}
+
+/* The extra slot comes (plain, read-only or dirty-logged) or goes: a fast zap,
+ * root invalidation and a new memslot generation (stale MMIO SPTEs). */
+static void gen_memslot(struct soak_gen *g, unsigned vcpu)
+{
+	if (g->xslot) {
+		step_begin(g, vcpu, "memslot_delete");
+		out(g, ", \"id\": %u}", SOAK_XSLOT_ID);
+		g->xslot = false;
+		return;
+	}
+	unsigned f = pick(g, 4);
+
+	step_begin(g, vcpu, "memslot_add");
+	out(g, ", \"id\": %u, \"gpa\": \"0x%llx\", \"size\": \"0x%x\"%s}", SOAK_XSLOT_ID,
+	    (unsigned long long)SOAK_XSLOT_GPA, SOAK_XSLOT_PAGES << 12,
+	    f == 0   ? ", \"flags\": [\"readonly\"]"
+	    : f == 1 ? ", \"flags\": [\"dirty_log\"]"
+		     : "");
+	g->xslot = true;
+}
+
+/* One access in SMM: paging off (va = gpa), CPL 0, address space 1. Writes go to
+ * SMRAM, low data pages (never the save area) and the gaps, never to a page
+ * table (an SMM write through the alias is not write-tracked in as 0's slot). */
+static void gen_smm_access(struct soak_gen *g, unsigned vcpu)
+{
+	static const char *const kinds[] = {"read", "write", "fetch"};
+	unsigned z = pick(g, 4), kind = pick(g, 3);
+	u64 gpa;
+
+	switch (z) {
+	case 0: /* SMRAM: 0xa0000..0xbffff, only in address space 1 */
+		gpa = 0xa0000 + ((u64)pick(g, 32) << 12);
+		break;
+	case 1: /* low RAM below SMRAM */
+		gpa = 0x10000 + ((u64)pick(g, 0x90) << 12);
+		if (gpa == SOAK_SMRAM_SAVE_PAGE)
+			gpa -= 0x1000;
+		break;
+	case 2: /* RAM above SMRAM, page tables included: read or fetch only */
+		gpa = 0xc0000 + ((u64)pick(g, 0x740) << 12);
+		if (kind == 1)
+			kind = 0;
+		break;
+	default: /* the gap or the extra slot */
+		gpa = pick(g, 2) ? SOAK_GAP_GPA + ((u64)pick(g, 16) << 12)
+				 : SOAK_XSLOT_GPA + ((u64)pick(g, SOAK_XSLOT_PAGES) << 12);
+		break;
+	}
+	gpa += (u64)pick(g, 512) * 8;
+	step_begin(g, vcpu, "access");
+	out(g, ", \"va\": \"0x%llx\", \"kind\": \"%s\", \"size\": 8, \"cpl\": 0}",
+	    (unsigned long long)gpa, kinds[kind]);
+}
+
+/*
+ * smi, a few steps in SMM, rsm, all in a row: the vCPU's own steps in SMM are
+ * accesses, TLB flushes, zaps and (extension) pre_fault and memslot changes;
+ * another vCPU may run normal-mode accesses in between. The SMI comes from
+ * whatever 64-bit state the vCPU has; RSM restores it.
+ */
+static void gen_smm(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned n = 1 + pick(g, 6);
+
+	step_begin(g, vcpu, "smi");
+	out(g, "}");
+	for (unsigned j = 0; j < n; j++) {
+		unsigned y = pick(g, 10);
+
+		if (y < 6) {
+			gen_smm_access(g, vcpu);
+		} else if (y < 7) {
+			step_begin(g, vcpu, pick(g, 2) ? "flush_tlb" : "zap_all");
+			out(g, "}");
+		} else if (y < 8 && g->o.ext) {
+			gen_pre_fault(g, vcpu);
+		} else if (y < 9 && g->o.ext) {
+			gen_memslot(g, vcpu);
+		} else if (g->nvcpus > 1) {
+			gen_access(g, (vcpu + 1 + pick(g, g->nvcpus - 1)) % g->nvcpus);
+		} else {
+			gen_smm_access(g, vcpu);
+		}
+	}
+	step_begin(g, vcpu, "rsm");
+	out(g, "}");
+}
+
+/* The extension's share of the steps (only with --machine other than shadow,
+ * --pre-fault or --smm, so that the default stream is today's). */
+static bool gen_ext_step(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned x = pick(g, 100);
+
+	if (g->o.ext && x < 4)
+		gen_pre_fault(g, vcpu);
+	else if (g->o.ext && x < 6)
+		gen_memslot(g, vcpu);
+	else if (g->o.smm && x >= 6 && x < 8)
+		gen_smm(g, vcpu);
+	else
+		return false;
+	return true;
+}
+
 static void gen_step(struct soak_gen *g)
 {
-	unsigned vcpu = pick(g, g->nvcpus), r = pick(g, 100);
+	unsigned vcpu = pick(g, g->nvcpus), r;
 
+	if ((g->o.ext || g->o.smm) && gen_ext_step(g, vcpu))
+		return;
+	r = pick(g, 100);
 	if (r < 16) {
 		gen_map(g, vcpu);
 	} else if (r < 26) {
@@ -282,22 +495,53 @@ static void gen_step(struct soak_gen *g)
 	}
 }
 
-/* The scenario text of (@seed, @steps, @nvcpus); NULL when out of memory. */
-static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, size_t *len)
+/* The machine object's memslots: one 8 MiB slot, or with --smm the layout of
+ * scenarios/mmu/14-smm.json (an SMRAM hole at 0xa0000 in address space 0;
+ * address space 1 aliases RAM and adds SMRAM). */
+static void gen_memslots(struct soak_gen *g)
+{
+	if (!g->o.smm) {
+		out(g, "    \"memslots\": [{\"gpa\": \"0x0\", \"size\": \"0x800000\"}],\n");
+		return;
+	}
+	out(g, "    \"memslots\": [\n"
+	       "      {\"as\": 0, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0xa0000\"},\n"
+	       "      {\"as\": 0, \"id\": 1, \"gpa\": \"0xc0000\", \"size\": \"0x740000\"},\n"
+	       "      {\"as\": 1, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0xa0000\", "
+	       "\"alias\": {\"as\": 0, \"id\": 0}},\n"
+	       "      {\"as\": 1, \"id\": 1, \"gpa\": \"0xa0000\", \"size\": \"0x20000\"},\n"
+	       "      {\"as\": 1, \"id\": 2, \"gpa\": \"0xc0000\", \"size\": \"0x740000\", "
+	       "\"alias\": {\"as\": 0, \"id\": 1}}\n    ],\n");
+}
+
+/* The scenario text of (@seed, @steps, @nvcpus, @o); NULL when out of memory. */
+static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, const struct soak_opts *o,
+			   size_t *len)
 {
 	struct soak_gen g;
+	const enum soak_machine m = o->machine;
 
 	memset(&g, 0, sizeof(g));
+	g.o = *o;
 	g.x = seed * 0x9e3779b97f4a7c15ULL + 0x2545f4914f6cdd1dULL;
 	if (!g.x)
 		g.x = 1;
 	g.nvcpus = nvcpus;
 	g.nas = 2 + pick(&g, 3);
+	out(&g, "{\n  \"version\": 1,\n  \"name\": \"soak seed %llu", (unsigned long long)seed);
+	if (m != SOAK_SHADOW || o->ext || o->smm)
+		out(&g, " %s%s%s", soak_machine_names[m],
+		    o->ext && m == SOAK_SHADOW ? " pre-fault" : "", o->smm ? " smm" : "");
+	out(&g, "\",\n  \"machine\": {\n");
+	if (m == SOAK_NPT || m == SOAK_NPT_TDP_MMU)
+		out(&g, "    \"vendor\": \"amd\",\n");
+	if (m != SOAK_SHADOW)
+		out(&g, "    \"tdp\": \"%s\",\n    \"tdp_mmu\": %s,\n",
+		    m == SOAK_EPT || m == SOAK_EPT_TDP_MMU ? "ept" : "npt",
+		    m == SOAK_EPT_TDP_MMU || m == SOAK_NPT_TDP_MMU ? "true" : "false");
+	gen_memslots(&g);
 	out(&g,
-	    "{\n  \"version\": 1,\n  \"name\": \"soak seed %llu\",\n  \"machine\": {\n"
-	    "    \"memslots\": [{\"gpa\": \"0x0\", \"size\": \"0x800000\"}],\n"
-	    "    \"pt_pool\": {\"as\": 0, \"gpa\": \"0x400000\", \"size\": \"0x400000\"}\n  },\n",
-	    (unsigned long long)seed);
+	    "    \"pt_pool\": {\"as\": 0, \"gpa\": \"0x400000\", \"size\": \"0x400000\"}\n  },\n");
 	out(&g, "  \"vcpus\": [");
 	for (unsigned v = 0; v < nvcpus; v++)
 		out(&g, "%s{}", v ? ", " : "");
@@ -332,6 +576,8 @@ static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, size_t *len)
 
 struct soak_sink {
 	u32 divergences, audit;
+	u32 pf_ok, pf_partial, pf_enoent, pf_einval, pf_other; /* pre_fault results */
+	u32 smm, memslot; /* SMM entries, memslot changes */
 	u32 first_step;
 	bool any;
 	bool verbose;
@@ -342,6 +588,22 @@ static void soak_sink_fn(void *ctx, const struct sim_event *ev)
 	struct soak_sink *s = ctx;
 	const char *t;
 
+	if (ev->kind == SIM_EV_PRE_FAULT) {
+		if (ev->u.pre_fault.ret == 0 && !ev->u.pre_fault.rem_size)
+			s->pf_ok++;
+		else if (ev->u.pre_fault.ret == 0)
+			s->pf_partial++;
+		else if (ev->u.pre_fault.ret == -2)
+			s->pf_enoent++;
+		else if (ev->u.pre_fault.ret == -22)
+			s->pf_einval++;
+		else
+			s->pf_other++;
+	}
+	if (ev->kind == SIM_EV_SMM && ev->u.smm.what == SIM_SMM_TRANSITION && ev->u.smm.entering)
+		s->smm++;
+	if (ev->kind == SIM_EV_MEMSLOT)
+		s->memslot++;
 	if (ev->kind != SIM_EV_DIVERGENCE)
 		return;
 	t = ev->u.divergence.text ? ev->u.divergence.text : "";
@@ -381,9 +643,32 @@ static void soak_print_stats(const struct sim *sim, unsigned nvcpus)
 	printf("\n");
 }
 
+/* What the extension exercised (not printed for the default shadow soak). */
+static void soak_print_ext(const struct sim *sim, unsigned nvcpus, const struct soak_sink *s)
+{
+	static const char *const vcpu[] = {"pf_mmio_spte_created", "pf_spurious", "pf_fast"};
+	u64 val, sum;
+
+	printf("  ext:");
+	if (sim_kvm_stat(sim, 0, "pages_4k", &val))
+		printf(" pages_4k %llu", (unsigned long long)val);
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(vcpu); i++) {
+		sum = 0;
+		for (unsigned v = 0; v < nvcpus; v++)
+			if (sim_kvm_stat(sim, (u16)v, vcpu[i], &val))
+				sum += val;
+		printf(" %s %llu", vcpu[i], (unsigned long long)sum);
+	}
+	printf(" memslot_changes %u smm_entries %u\n", s->memslot, s->smm);
+	printf("  pre_fault: ok %u partial %u enoent %u einval %u other %u\n", s->pf_ok,
+	       s->pf_partial, s->pf_enoent, s->pf_einval, s->pf_other);
+}
+
 static int soak_usage(void)
 {
-	fprintf(stderr, "usage: mmuscope soak --seed S --steps N [--vcpus V] [--print] [--all]\n");
+	fprintf(stderr, "usage: mmuscope soak --seed S --steps N [--vcpus V] [--machine M] "
+			"[--smm] [--pre-fault] [--print] [--all]\n"
+			"  M: shadow (default), ept, ept-tdp-mmu, npt, npt-tdp-mmu\n");
 	return CLI_USAGE;
 }
 
@@ -392,6 +677,8 @@ int cli_soak(int argc, char **argv)
 	u32 seed = 0, steps = 0, nvcpus = 1;
 	bool have_seed = false, have_steps = false, print = false;
 	struct soak_sink sk = {0};
+	struct soak_opts o = {0};
+	char tag[64] = "";
 	struct scenario s;
 	struct scn_error err;
 	struct sim *sim = NULL;
@@ -416,6 +703,20 @@ int cli_soak(int argc, char **argv)
 			if (!cli_parse_u32(v, &nvcpus) || !nvcpus || nvcpus > 4)
 				return soak_usage();
 			i++;
+		} else if (!strcmp(a, "--machine")) {
+			size_t m = 0;
+
+			while (v && m < MSC_ARRAY_SIZE(soak_machine_names) &&
+			       strcmp(v, soak_machine_names[m]))
+				m++;
+			if (!v || m == MSC_ARRAY_SIZE(soak_machine_names))
+				return soak_usage();
+			o.machine = (enum soak_machine)m;
+			i++;
+		} else if (!strcmp(a, "--smm")) {
+			o.smm = true;
+		} else if (!strcmp(a, "--pre-fault")) {
+			o.ext = true;
 		} else if (!strcmp(a, "--print")) {
 			print = true;
 		} else if (!strcmp(a, "--all")) {
@@ -427,7 +728,13 @@ int cli_soak(int argc, char **argv)
 	}
 	if (!have_seed || !have_steps)
 		return soak_usage();
-	text = soak_generate(seed, steps, nvcpus, &len);
+	if (o.machine != SOAK_SHADOW)
+		o.ext = true;
+	if (o.machine != SOAK_SHADOW || o.ext || o.smm)
+		snprintf(tag, sizeof(tag), " (%s%s%s)", soak_machine_names[o.machine],
+			 o.ext && o.machine == SOAK_SHADOW ? ", pre-fault" : "",
+			 o.smm ? ", smm" : "");
+	text = soak_generate(seed, steps, nvcpus, &o, &len);
 	if (!text) {
 		fprintf(stderr, "mmuscope soak: out of memory\n");
 		return CLI_FAIL;
@@ -453,16 +760,18 @@ int cli_soak(int argc, char **argv)
 	r = sim_run(sim, UINT32_MAX, &err);
 	if (r < 0) {
 		cli_print_error(&err);
-		printf("soak seed %u: stopped at step %u by an engine error\n", seed,
+		printf("soak seed %u%s: stopped at step %u by an engine error\n", seed, tag,
 		       sim_steps_done(sim));
 		goto out;
 	}
-	printf("soak seed %u: %u steps, %u divergences, %u audit violations", seed,
+	printf("soak seed %u%s: %u steps, %u divergences, %u audit violations", seed, tag,
 	       sim_steps_done(sim), sk.divergences, sk.audit);
 	if (sk.any)
 		printf(" (first at step %u)", sk.first_step);
 	printf("\n");
 	soak_print_stats(sim, nvcpus);
+	if (tag[0])
+		soak_print_ext(sim, nvcpus, &sk);
 	ret = sk.any ? CLI_FAIL : CLI_OK;
 out:
 	if (sim)

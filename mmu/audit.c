@@ -205,7 +205,10 @@ static void audit_parent_ptes(struct audit *a, const struct kvm_mmu_page *sp)
  * that gfn. MMIO SPTEs (mark_mmio_spte()) are in no rmap; they sit in 4K SPs, a
  * direct SP's names the gfn of its slot, and one of the current memslot
  * generation (check_mmio_spte() would accept it) names a gfn outside every
- * memslot of the SP's address space.
+ * memslot of the SP's address space -- unless the SP has gptes: sync_mmio_spte()
+ * re-marks an unsync page's MMIO SPTE with the current generation without
+ * looking the gfn up again, so after a memslot appeared there it stays an MMIO
+ * SPTE (KVM then emulates accesses that RAM now backs: slower, not wrong).
  */
 static void audit_mmio_spte(struct audit *a, const struct kvm_mmu_page *sp, unsigned i, u64 spte)
 {
@@ -220,7 +223,7 @@ static void audit_mmio_spte(struct audit *a, const struct kvm_mmu_page *sp, unsi
 		violation(a, MMU_AUDIT_RMAP, sp,
 			  "mmio spte %u names gfn 0x%llx, the sp maps 0x%llx", i,
 			  (unsigned long long)gfn, (unsigned long long)(sp->gfn + i));
-	if (!(gen & GMEM_GEN_UPDATE_IN_PROGRESS) &&
+	if (!(gen & GMEM_GEN_UPDATE_IN_PROGRESS) && !mmu_sp_has_gptes(sp) &&
 	    get_mmio_spte_generation(spte) == (gen & MMIO_SPTE_GEN_MASK) &&
 	    gmem_slot_find(vm->gmem, (u8)sp->role.smm, gfn << PAGE_SHIFT, NULL))
 		violation(a, MMU_AUDIT_RMAP, sp,
