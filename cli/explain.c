@@ -568,6 +568,10 @@ static void explain_sink(void *ctx, const struct sim_event *ev)
 	case SIM_EV_SMM:
 		ev_smm(ev);
 		break;
+	case SIM_EV_NESTED:
+		printf("  %s\n", ev->u.nested.entry ? "L1 enters L2 (nested VM-entry)"
+						    : "L2 exits to L1 (nested VM-exit)");
+		break;
 	}
 	/* Each new SIM_EV_* is a compile error here (-Wswitch-enum) until explained. */
 }

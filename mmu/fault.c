@@ -21,6 +21,10 @@
 #define GPTE_U BIT_ULL(2)
 #define GPTE_D BIT_ULL(6)
 #define GPTE_NX BIT_ULL(63)
+#define EPT_GPTE_R BIT_ULL(0)
+#define EPT_GPTE_W BIT_ULL(1)
+#define EPT_GPTE_X BIT_ULL(2)
+#define EPT_GPTE_D BIT_ULL(9)
 #define MAX_LEVELS 5
 
 /* The fault as KVM describes it (struct kvm_page_fault, the parts modelled). */
@@ -299,6 +303,13 @@ static unsigned gpte_access(u64 gpte)
 	return acc;
 }
 
+/* FNAME(gpte_access) of PTTYPE_EPT: W, X, and R as ACC_USER. */
+static unsigned ept_gpte_access(u64 gpte)
+{
+	return ((gpte & EPT_GPTE_W) ? ACC_WRITE : 0) | ((gpte & EPT_GPTE_X) ? ACC_EXEC : 0) |
+	       ((gpte & EPT_GPTE_R) ? ACC_USER : 0);
+}
+
 /*
  * The guest_walker FNAME(walk_addr_generic) leaves, from the walker's steps: the
  * table gfn of each level, the rights accumulated above each level (a PAE PDPTE
@@ -306,8 +317,12 @@ static unsigned gpte_access(u64 gpte)
  * FNAME(protect_clean_gpte) (no W for a non-write access to a clean leaf).
  */
 static void guest_walker_from_result(struct guest_walker *gw, const struct walk_result *res,
-				     bool write)
+				     bool write, const struct kvm_mmu *mmu, bool ept_ad)
 {
+	/* PTTYPE_EPT: EPT rights, Dirty is bit 9 and only with L1's EPT A/D. */
+	const bool ept = mmu->ept_gptes;
+	const bool have_ad = !ept || ept_ad;
+	const u64 dirty = ept ? EPT_GPTE_D : GPTE_D;
 	unsigned acc = ACC_ALL;
 	u64 leaf = 0;
 	u32 i;
@@ -322,10 +337,10 @@ static void guest_walker_from_result(struct guest_walker *gw, const struct walk_
 		gw->pt_access[s->level - 1] = acc;
 		if (s->flags & WALK_STEP_PDPTR)
 			continue;
-		acc &= gpte_access(s->pte);
+		acc &= ept ? ept_gpte_access(s->pte) : gpte_access(s->pte);
 		leaf = s->pte;
 	}
-	if (!write && !(leaf & GPTE_D))
+	if (have_ad && !write && !(leaf & dirty))
 		acc &= ~ACC_WRITE;
 	gw->level = res->level;
 	gw->pte_access = acc;
@@ -373,6 +388,31 @@ static int fetch(struct mmu_vcpu *v, struct page_fault *pf, const struct guest_w
 	return install_leaf(v, pf, it.sptep, gw->pte_access, base_gfn, out);
 }
 
+/*
+ * The exit L1 gets for a walker fault of guest_mmu: nested_ept_inject_page_fault()
+ * (the walker's qualification plus the GVA bits of the exit L0 took -- the error
+ * code's GUEST_FINAL/GUEST_PAGE -- or an EPT misconfiguration for a reserved-bit
+ * fault) or nested_svm_inject_npf_exit() (the walker's error code in the low 32
+ * bits of the exit's EXITINFO1); the gpa is the L2 gpa that faulted.
+ */
+static void nested_reflect_fault(struct walk_fault *wf, u64 addr, u64 error_code)
+{
+	const u64 gva_bits = EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLAT;
+
+	wf->gpa = addr;
+	if (wf->kind == WALK_FAULT_EPT_VIOLATION) {
+		wf->exit_qual &= ~gva_bits;
+		if (error_code & PFERR_GUEST_FINAL)
+			wf->exit_qual |= gva_bits;
+		else if (error_code & PFERR_GUEST_PAGE)
+			wf->exit_qual |= EPT_QUAL_GLA_VALID;
+	} else if (wf->kind == WALK_FAULT_EPT_MISCONFIG) {
+		wf->exit_qual = 0;
+	} else if (wf->kind == WALK_FAULT_NPF) {
+		wf->error_code = (error_code & ~0xffffffffULL) | (wf->error_code & 0xffffffffULL);
+	}
+}
+
 /* FNAME(page_fault): walk the guest tables, then FNAME(fetch). */
 static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 			     const struct cpu_features *f, struct page_fault *pf,
@@ -384,19 +424,29 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 	struct walk_ctx wctx = {.g = &cfg, .n = NULL};
 	struct walk_req req = {.addr = pf->addr};
 	struct guest_walker gw;
+	/* guest_mmu (shadow EPT/NPT): the "guest" tables are L1's EPT/NPT and the
+	 * address is the L2 gpa (mmu/nested.h). */
+	const bool nested = mmu == &v->guest_mmu;
 	int ret;
 
 	walk_cfg_from_regs(&cfg, r, f);
+	if (nested)
+		wctx.g = &v->nested_tdp;
 	walk_mem_gmem(&wctx.mem, &gctx);
 	req.acc = pf->exec ? WALK_ACC_FETCH : pf->write ? WALK_ACC_WRITE : WALK_ACC_READ;
 	req.cpl = pf->user ? 3 : 0;
 	/* permission_fault(): EFLAGS.AC lifts SMAP only when the vCPU's CPL is below
 	 * 3; an implicit supervisor access at CPL 3 (no U in the error code) keeps it. */
-	req.ac = (r->rflags & X86_RFLAGS_AC) != 0 && r->cpl < 3;
+	req.ac = !nested && (r->rflags & X86_RFLAGS_AC) != 0 && r->cpl < 3;
 	/* FNAME(walk_addr)(error_code & ~PFERR_RSVD_MASK): a real walk, A/D set. */
 	out->walked = true;
 	if (!walk_translate(&wctx, &req, &out->walk)) {
-		if (out->walk.fault.kind == WALK_FAULT_PF) {
+		if (nested) {
+			/* kvm_inject_emulated_page_fault() -> guest_mmu's inject_page_fault:
+			 * the fault goes to L1 (no pf_guest: not kvm_inject_page_fault()). */
+			out->reflect = true;
+			nested_reflect_fault(&out->walk.fault, pf->addr, pf->error_code);
+		} else if (out->walk.fault.kind == WALK_FAULT_PF) {
 			/* kvm_inject_emulated_page_fault() (not for a prefetch). */
 			out->inject = true;
 			out->inject_error_code = out->walk.fault.error_code;
@@ -405,7 +455,7 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 		}
 		return RET_PF_RETRY;
 	}
-	guest_walker_from_result(&gw, &out->walk, pf->write);
+	guest_walker_from_result(&gw, &out->walk, pf->write, mmu, v->nested_tdp.ept_ad);
 	pf->gfn = gw.gfn;
 	out->gfn = gw.gfn;
 	if (page_fault_handle_page_track(v->vm, pf)) {

@@ -31,6 +31,11 @@ struct mmu_fault_out {
 	bool mmio;
 	/* page_fault_handle_page_track(): a write to a write-tracked gfn (RET_PF_EMULATE). */
 	bool write_tracked;
+	/* Shadow EPT/NPT (guest_mmu): L1's tables do not allow the L2 access, so
+	 * the walker's fault (walk.fault) is reflected to L1 as an EPT violation,
+	 * EPT misconfiguration or #NPF (nested_ept_inject_page_fault(),
+	 * nested_svm_inject_npf_exit()); ret is RET_PF_RETRY, pf_guest not counted. */
+	bool reflect;
 	gfn_t gfn; /* the faulting gfn (guest walk result for shadow faults) */
 	hfn_t pfn; /* its host frame (valid when a leaf was installed) */
 	u64 sptep; /* hpa of the leaf SPTE installed or found, 0 if none */

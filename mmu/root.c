@@ -187,7 +187,7 @@ void mmu_init_context(struct mmu_vcpu *v, const struct cpu_regs *r)
 	struct mmu_role_regs regs = mmu_role_regs_from_cpu(r);
 	union kvm_cpu_role cpu_role = mmu_calc_cpu_role(&regs);
 
-	/* mmu_is_nested(): never true until the nested milestone points walk_mmu there. */
+	/* mmu_is_nested(): walk_mmu is nested_mmu while L2 runs with nested TDP. */
 	if (v->walk_mmu == &v->nested_mmu)
 		init_kvm_nested_mmu(v, cpu_role);
 	else if (v->tdp_enabled)
@@ -720,8 +720,9 @@ int mmu_load(struct mmu_vcpu *v, u64 pgd)
 
 	if (VALID_PAGE(mmu->root.hpa))
 		return 0;
-	/* guest_mmu (shadow EPT/NPT of L1's tables) comes with the nested milestone. */
-	if (mmu != &v->root_mmu)
+	/* guest_mmu: shadow EPT/NPT of L1's tables; a passthrough root (5-level host
+	 * NPT over a 4-level L1 NPT) is not built. */
+	if (mmu == &v->nested_mmu || mmu->root_role.passthrough)
 		return MSC_EOPNOTSUPP;
 	/* mmu_topup_memory_caches(): the model allocates straight from hmem. */
 	r = mmu_alloc_special_roots(mmu);

@@ -11,6 +11,7 @@
 #define MSC_MMU_ROOT_H
 
 #include "cpu/regs.h"
+#include "cpu/walk.h"
 #include "mmu/page.h"
 #include "mmu/role.h"
 
@@ -37,6 +38,9 @@ struct kvm_mmu {
 	hpa_t pml4_root;
 	hpa_t pml5_root;
 	u64 pdptrs[4]; /* the guest's PDPTEs used for the PAE roots */
+	/* PTTYPE_EPT: page_fault and sync_spte are the ept_* instances of
+	 * paging_tmpl.h (shadow EPT, guest_mmu under nested EPT). */
+	bool ept_gptes;
 };
 
 /* Root-cache counters (mmuscope's own: KVM has no stat for them). */
@@ -74,6 +78,11 @@ struct mmu_vcpu {
 	/* kvm_mmu_unprotect_gfn_and_retry()'s anti-loop guard (vcpu->arch.last_retry_eip
 	 * and last_retry_addr): the model's RIP is the step's (docs/page-fault.md). */
 	u64 last_retry_eip, last_retry_addr;
+	/* Nested TDP (mmu/nested.h): L1's EPTP/nCR3 (guest_mmu's get_guest_pgd:
+	 * nested_ept_get_eptp(), nested_svm_get_tdp_cr3()) and the format its
+	 * tables are walked in (L1's EPT, or NPT in L1's paging mode). */
+	u64 nested_pgd;
+	struct walk_cfg nested_tdp;
 };
 
 /* kvm_mmu_create(): both pointers at root_mmu, every root invalid. */
@@ -112,8 +121,9 @@ bool mmu_new_pgd(struct mmu_vcpu *v, struct kvm_mmu *mmu, u64 new_pgd);
  * otherwise; PAE roots read the guest PDPTEs through vm->gmem in the role's
  * address space; a root gfn outside the memslots gets the dummy root).
  * With tdp_mmu_enabled a direct root comes from kvm_tdp_mmu_alloc_root().
+ * guest_mmu (shadow EPT/NPT) loads an indirect root of L1's EPT/NPT table at @pgd.
  * Returns 0, MSC_ENOSPC (no pages), MSC_EOPNOTSUPP (a root kind the model does
- * not build yet: shadow NPT/EPT).
+ * not build yet: passthrough roots, a 32-bit/PAE L1 NPT on a 64-bit host).
  * Like kvm_mmu_reload(), it does nothing (returns 0) while root.hpa is valid.
  * Emits ROOT_LOAD.
  */

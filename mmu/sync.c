@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Synchronising unsync shadow pages with the guest's tables (arch/x86/kvm/mmu/
- * mmu.c, paging_tmpl.h): FNAME(sync_spte) for PTTYPE 64 and 32, kvm_sync_page()'s
+ * mmu.c, paging_tmpl.h): FNAME(sync_spte) for PTTYPE 64, 32 and EPT, kvm_sync_page()'s
  * __kvm_sync_page() and kvm_sync_page_check(), kvm_mmu_sync_roots(),
  * kvm_mmu_sync_prev_roots(), the MMU part of kvm_vcpu_flush_tlb_guest(), and the
  * INVLPG / INVPCID-address path kvm_mmu_invalidate_addr(). Not modelled: the
@@ -97,6 +97,38 @@ static bool prefetch_invalid_gpte(struct mmu_vcpu *v, u64 sptep, u64 gpte)
 	return false;
 }
 
+/* EPT gpte bits (PTTYPE_EPT): R/W/X, Accessed and Dirty when the EPTP enables them. */
+#define EPT_GPTE_R BIT_ULL(0)
+#define EPT_GPTE_W BIT_ULL(1)
+#define EPT_GPTE_X BIT_ULL(2)
+#define EPT_GPTE_A BIT_ULL(8)
+#define EPT_GPTE_D BIT_ULL(9)
+
+/* FNAME(gpte_access) of PTTYPE_EPT: W, X, and R as ACC_USER. */
+static unsigned ept_gpte_access(u64 gpte)
+{
+	return ((gpte & EPT_GPTE_W) ? ACC_WRITE : 0) | ((gpte & EPT_GPTE_X) ? ACC_EXEC : 0) |
+	       ((gpte & EPT_GPTE_R) ? ACC_USER : 0);
+}
+
+/*
+ * FNAME(prefetch_invalid_gpte) of PTTYPE_EPT: not present (RWX all 0), not
+ * Accessed when L1's EPTP enables A/D, reserved bits at level 1 or a bad XWR
+ * combination (write without read; execute-only without the capability).
+ */
+static bool ept_prefetch_invalid_gpte(struct mmu_vcpu *v, u64 sptep, u64 gpte)
+{
+	const struct walk_cfg *cfg = &v->nested_tdp;
+	u64 xwr = gpte & 7u;
+	bool bad = !xwr || (cfg->ept_ad && !(gpte & EPT_GPTE_A)) ||
+		   (gpte & walk_rsvd_mask(cfg, 1, false)) || xwr == 2u || xwr == 6u ||
+		   (xwr == 4u && !cfg->ept_execonly);
+
+	if (bad)
+		mmu_zap_spte(v->vm, sptep); /* drop_spte() */
+	return bad;
+}
+
 /* FNAME(get_level1_sp_gpa): a 4-byte-gpte table is shadowed by 4 SPs, one per
  * quadrant of 512 gptes. */
 static gpa_t get_level1_sp_gpa(const struct kvm_mmu_page *sp)
@@ -168,15 +200,23 @@ int mmu_sync_spte(struct mmu_vcpu *v, struct kvm_mmu_page *sp, unsigned i)
 			return -1;
 	}
 
-	if (prefetch_invalid_gpte(v, sptep, gpte))
+	if (v->mmu->ept_gptes ? ept_prefetch_invalid_gpte(v, sptep, gpte)
+			      : prefetch_invalid_gpte(v, sptep, gpte))
 		return 1;
 
 	/* gpte_to_gfn(): bits 51:12 (31:12 for 4-byte gptes); bits above the
 	 * guest's MAXPHYADDR were refused as reserved just above. */
 	gfn = (gpte & (sp->role.has_4_byte_gpte ? PT32_GPTE_ADDR_MASK : PT64_GPTE_ADDR_MASK)) >>
 	      PAGE_SHIFT;
-	pte_access = sp->role.access & gpte_access(gpte);
-	protect_clean_gpte(&pte_access, gpte);
+	if (v->mmu->ept_gptes) {
+		/* FNAME(protect_clean_gpte) of PTTYPE_EPT: only with L1's EPT A/D. */
+		pte_access = sp->role.access & ept_gpte_access(gpte);
+		if (v->nested_tdp.ept_ad && !(gpte & EPT_GPTE_D))
+			pte_access &= ~ACC_WRITE;
+	} else {
+		pte_access = sp->role.access & gpte_access(gpte);
+		protect_clean_gpte(&pte_access, gpte);
+	}
 
 	if (sync_mmio_spte(v, sptep, gfn, pte_access))
 		return 0;

@@ -322,7 +322,6 @@ static const char *missing_model(enum scn_op op)
 	switch (op) {
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
-		return "the nested virtualization model";
 	case SCN_OP_SET:
 	case SCN_OP_MAP:
 	case SCN_OP_UNMAP:

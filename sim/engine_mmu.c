@@ -20,6 +20,7 @@
 
 #include "cpu/err.h"
 #include "mmu/audit.h"
+#include "mmu/nested.h"
 #include "mmu/sync.h"
 #include "mmu/tdp_mmu.h"
 #include "mmu/track.h"
@@ -244,6 +245,10 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	mc->vm.sink_ctx = sim;
 	gmem_set_memslots_updated(mc->mem, sim_memslots_updated, &mc->vm);
 	mc->vm.sync_page = sim_sync_page;
+	/* Current KVM (v7.2, 0f38453cdb2e) checks write tracking in both address
+	 * spaces. mmu_vm_init() leaves it off: the behaviour from 699023e23965 until
+	 * that fix, under which an SMM write can unsync an upper-level page. */
+	mc->vm.write_track_all_as = true;
 	if (m->max_mmu_pages) {
 		/* KVM_SET_NR_MMU_PAGES */
 		r = mmu_vm_set_nr_mmu_pages(&mc->vm, m->max_mmu_pages);
@@ -367,6 +372,13 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 	(void)sim;
 	if (!v->has_mmu)
 		return;
+	/* L2 under nested EPT/NPT: its paging controls are the hardware's (no exit
+	 * to L0); kvm_init_mmu() keeps nested_mmu's role current for the emulator. */
+	if (mmu_is_nested(mv)) {
+		if (reg == SCN_REG_CR0 || reg == SCN_REG_CR4 || reg == SCN_REG_EFER)
+			mmu_init_context(mv, r);
+		return;
+	}
 	switch (reg) {
 	case SCN_REG_CR0:
 		/* kvm_post_set_cr0() (>= v6.4): a WP-only change with PG=0 needs
@@ -458,7 +470,8 @@ int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd)
 	 * get_guest_pgd of a direct root is never consulted). */
 	if (mv->mmu->root.hpa != INVALID_PAGE)
 		return 0;
-	*pgd = mv->tdp_enabled ? 0 : v->cpu.r.cr3;
+	*pgd = mv->tdp_enabled && mv->mmu == &mv->root_mmu ? 0
+							   : mmu_get_guest_pgd(mv, v->cpu.r.cr3);
 	return mmu_load(mv, *pgd);
 }
 
@@ -512,7 +525,8 @@ bool sim_mmu_store_trapped(struct sim *sim, u8 as, u64 gpa)
 	struct mmu_vm *vm = &sim->mc->vm;
 	struct gmem_slot_info info;
 
-	if (!sim->mc->has_vm || vm->tdp_enabled || !vm->indirect_shadow_pages)
+	/* With TDP only shadow EPT/NPT pages (nested) make indirect shadow pages. */
+	if (!sim->mc->has_vm || !vm->indirect_shadow_pages)
 		return false;
 	if (!gmem_slot_find(sim->mc->mem, as, gpa, &info) || (info.flags & GMEM_SLOT_READONLY))
 		return false;
@@ -525,7 +539,7 @@ void sim_mmu_emulated_write(struct sim *sim, u16 vcpu, u8 as, u64 gpa, unsigned 
 {
 	const struct cpu_regs *r = &sim->mc->vcpu[vcpu].cpu.r;
 
-	if (!sim->mc->has_vm || sim->mc->vm.tdp_enabled)
+	if (!sim->mc->has_vm || !sim->mc->vm.indirect_shadow_pages)
 		return;
 	mmu_track_write(&sim->mc->vm, as, (r->cr4 & X86_CR4_PAE) != 0, gpa, size);
 }

@@ -362,7 +362,8 @@ struct outcome {
 	enum walk_fault_kind fault;
 	u64 error_code; /* #PF error code */
 	u64 cr2;
-	u64 gpa;
+	u64 gpa; /* also the gpa of an EPT violation/misconfiguration or #NPF */
+	u64 qual; /* EPT violation exit qualification */
 	u64 page_size;
 	const char *rule;
 	bool from_tlb;
@@ -608,7 +609,8 @@ static bool hw_tdp_cfg(struct sim *sim, struct sim_vcpu *v, struct walk_cfg *n)
 	if (sim->s->machine.tdp == SCN_TDP_EPT) {
 		u64 eptp = mmu->root.hpa | ((u64)(mmu->root_role.level - 1) << 3) | 6;
 
-		if (v->mmu.ad_enabled)
+		/* construct_eptp(): in guest mode A/D only when L1's EPTP enables them. */
+		if (v->mmu.ad_enabled && !mmu->root_role.ad_disabled)
 			eptp |= 1ULL << 6;
 		walk_cfg_ept(n, eptp, v->cpu.feat);
 		n->maxphyaddr = 52;
@@ -673,6 +675,13 @@ static void vmexit_event(struct sim *sim, enum walk_fault_kind kind, u64 gva, u6
 	ev.u.vmexit.pt_writing = wp->pt_writing;
 	ev.u.vmexit.wp_gfn = wp->gfn;
 	ev.u.vmexit.wp_size = wp->size;
+	ev.u.vmexit.reflect = out->reflect;
+	if (out->reflect) {
+		ev.u.vmexit.reflect_kind = (u8)out->walk.fault.kind;
+		ev.u.vmexit.reflect_qual = out->walk.fault.exit_qual;
+		ev.u.vmexit.reflect_error_code = out->walk.fault.error_code;
+		ev.u.vmexit.reflect_gpa = out->walk.fault.gpa;
+	}
 	sim->mc->c.vmexits++;
 	sim_emit(sim, &ev);
 }
@@ -843,6 +852,15 @@ static int hw_access(struct sim *sim, struct sim_vcpu *v, const struct scn_step 
 			}
 		}
 		vmexit_event(sim, exit_kind, exit_addr, exit_ec, &out, &wp);
+		if (out.reflect) {
+			/* Shadow EPT/NPT: the exit goes to L1 (nested VM-exit). */
+			h->fault = out.walk.fault.kind;
+			h->qual = out.walk.fault.exit_qual;
+			h->error_code = out.walk.fault.error_code;
+			h->gpa = out.walk.fault.gpa;
+			h->rule = arch->fault == h->fault ? arch->rule : "reflected to L1 by KVM";
+			return 0;
+		}
 		if (out.inject) {
 			/* kvm_inject_page_fault(): the guest takes the walker's #PF. */
 			h->fault = WALK_FAULT_PF;
@@ -965,6 +983,8 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	memset(&o, 0, sizeof(o));
 	memset(&wctx, 0, sizeof(wctx));
 	wctx.g = &cfg;
+	/* L2 under nested EPT/NPT: the architecture composes L1's tables. */
+	wctx.n = sim_nested_stage2(v);
 	if (sim->s->machine.tlb == SCN_TLB_RETAIN && cfg.fmt != WALK_FMT_NONE)
 		e = tlb_pick(v->tlb, vpid, pcid, &cfg, &req, &perm, &rule);
 	if (e) {
@@ -1004,6 +1024,11 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 		o.error_code = res.fault.error_code;
 		o.cr2 = res.fault.cr2;
 		o.rule = res.fault.rule;
+		if (o.fault == WALK_FAULT_EPT_VIOLATION || o.fault == WALK_FAULT_EPT_MISCONFIG ||
+		    o.fault == WALK_FAULT_NPF) {
+			o.gpa = res.fault.gpa;
+			o.qual = res.fault.exit_qual;
+		}
 		if (res.ok) {
 			o.gpa = res.gpa;
 			o.page_size = res.page_size;
@@ -1055,6 +1080,14 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 			bool ok = outcome_allowed(&h, allowed, nallowed) &&
 				  (h.fault != WALK_FAULT_PF || h.cr2 == req.addr);
 
+			/* A VM exit for L1: the fresh walk's gpa, qualification, EXITINFO1. */
+			if (ok && h.fault > WALK_FAULT_GP)
+				ok = h.gpa == res.fault.gpa &&
+				     (h.fault != WALK_FAULT_EPT_VIOLATION ||
+				      h.qual == res.fault.exit_qual) &&
+				     (h.fault != WALK_FAULT_NPF ||
+				      h.error_code == res.fault.error_code);
+
 			if (!ok)
 				divergence(sim, NULL, &h, allowed, nallowed);
 			o.wp_write_size = h.wp_write_size;
@@ -1063,9 +1096,11 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 			 * guest-walk translation without KVM seeing it. */
 			if (h.hw_readonly && h.fault == WALK_FAULT_NONE)
 				tlb_clear_dirty(v->tlb, vpid, pcid, req.addr);
-			if (h.fault != o.fault || h.gpa != o.gpa || h.error_code != o.error_code) {
+			if (h.fault != o.fault || h.gpa != o.gpa || h.error_code != o.error_code ||
+			    h.qual != o.qual) {
 				/* The guest sees what KVM gave it. */
 				o.fault = h.fault;
+				o.qual = h.qual;
 				o.error_code = h.error_code;
 				o.cr2 = h.cr2;
 				o.gpa = h.gpa;
@@ -1112,6 +1147,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	ev.u.access.error_code = o.error_code;
 	ev.u.access.cr2 = o.fault == WALK_FAULT_PF ? o.cr2 : 0;
 	ev.u.access.gpa = o.gpa;
+	ev.u.access.qual = o.qual;
 	ev.u.access.value = value;
 	ev.u.access.page_size = o.page_size;
 	ev.u.access.size = st->u.access.size;
@@ -1129,6 +1165,14 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 		sim->obs.error_code = o.error_code;
 		sim->obs.has_error_code = true;
 		sim->obs.cr2 = o.cr2;
+	} else if (o.fault > WALK_FAULT_GP) {
+		/* A VM exit to L1: qual (EPT violation) or EXITINFO1 (#NPF), and the gpa. */
+		sim->obs.gpa = o.gpa;
+		sim->obs.has_gpa = true;
+		sim->obs.qual = o.qual;
+		sim->obs.has_qual = o.fault == WALK_FAULT_EPT_VIOLATION;
+		sim->obs.error_code = o.error_code;
+		sim->obs.has_error_code = o.fault == WALK_FAULT_NPF;
 	} else if (o.fault == WALK_FAULT_NONE) {
 		sim->obs.gpa = o.gpa;
 		sim->obs.has_gpa = true;
@@ -1323,7 +1367,7 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 		return sim_run_smm(sim, st, err);
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
-		break; /* refused by sim_step() before the step starts */
+		return sim_run_nested(sim, st, err);
 	}
 	return MSC_EOPNOTSUPP;
 }

@@ -26,6 +26,14 @@ struct sim_vcpu {
 	/* vcpu->arch.smbase; until set (by RSM) it is KVM's reset value 0x30000 */
 	u32 smbase;
 	bool smbase_set;
+	/* Nested virtualization (sim/engine_nested.c): L2 is running. */
+	struct {
+		bool active;
+		bool tdp; /* nested EPT/NPT: L1's tables are L2's second stage */
+		struct walk_cfg l1_tdp; /* L1's EPT/NPT, as the architecture walks it */
+		struct cpu_regs l1; /* L1's state, restored by vmexit */
+		u16 l1_vpid;
+	} nested;
 };
 
 /* Everything sim_seek() rebuilds: one allocation, so cpu.feat stays valid on swap. */
@@ -105,6 +113,12 @@ int sim_run_op(struct sim *sim, const struct scn_step *st, struct scn_error *err
 
 /* The smi and rsm ops (sim/engine_smm.c): enter_smm(), emulator_leave_smm(). */
 int sim_run_smm(struct sim *sim, const struct scn_step *st, struct scn_error *err) MSC_MUST_CHECK;
+
+/* The vmentry and vmexit ops (sim/engine_nested.c): nested VM-entry/exit. */
+int sim_run_nested(struct sim *sim, const struct scn_step *st,
+		   struct scn_error *err) MSC_MUST_CHECK;
+/* L2's architectural second stage (L1's EPT/NPT) while L2 runs with nested TDP. */
+const struct walk_cfg *sim_nested_stage2(const struct sim_vcpu *v);
 
 /* Check @st's expectations against sim->obs and the state; failures are events. */
 void sim_check_expect(struct sim *sim, const struct scn_step *st);

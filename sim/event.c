@@ -100,6 +100,8 @@ static const char *ev_name(const struct sim_event *ev)
 	case SIM_EV_SMM:
 		/* KVM's own tracepoint (trace.h, system kvm) for HF_SMM changes. */
 		return ev->u.smm.what == SIM_SMM_TRANSITION ? "kvm_smm_transition" : "mmuscope_smm";
+	case SIM_EV_NESTED:
+		return "mmuscope_nested";
 	}
 	return "mmuscope_unknown";
 }
@@ -339,6 +341,25 @@ static void sb_mmu(struct msc_sbuf *s, const struct mmu_event *mev)
 	msc_sb_add(s, "%s", tmp);
 }
 
+/* "vmentry vmx eptp 0x1001e vpid 1: nested EPT, mmu guest_mmu walk_mmu nested_mmu" /
+ * "vmexit to L1 cr3 0x1000: mmu root_mmu walk_mmu root_mmu". */
+static void fmt_nested(struct msc_sbuf *s, const struct sim_event *ev)
+{
+	const bool svm = ev->u.nested.svm, tdp = ev->u.nested.tdp;
+
+	if (!ev->u.nested.entry) {
+		msc_sb_add(s, "vmexit to L1 cr3 0x%llx vpid %u: mmu root_mmu walk_mmu root_mmu",
+			   (ull)ev->u.nested.pgd, (unsigned)ev->u.nested.vpid);
+		return;
+	}
+	msc_sb_add(s, "vmentry %s %s 0x%llx %s %u: ", svm ? "svm" : "vmx", svm ? "ncr3" : "eptp",
+		   (ull)ev->u.nested.pgd, svm ? "asid" : "vpid", (unsigned)ev->u.nested.vpid);
+	if (tdp)
+		msc_sb_add(s, "nested %s, mmu guest_mmu walk_mmu nested_mmu", svm ? "NPT" : "EPT");
+	else
+		msc_sb_add(s, "no nested TDP, mmu root_mmu walk_mmu root_mmu");
+}
+
 static const char *const smm_what[] = {"transition", "save", "load", "ud"};
 
 static void fmt_smm(struct msc_sbuf *s, const struct sim_event *ev)
@@ -446,6 +467,9 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 	case SIM_EV_SMM:
 		fmt_smm(&s, ev);
 		break;
+	case SIM_EV_NESTED:
+		fmt_nested(&s, ev);
+		break;
 	case SIM_EV_PRE_FAULT:
 		msc_sb_add(&s, "gpa 0x%llx size 0x%llx", (ull)ev->u.pre_fault.gpa,
 			   (ull)ev->u.pre_fault.size);
@@ -479,6 +503,14 @@ int sim_event_format(const struct sim_event *ev, char *buf, size_t n)
 				   ev->u.vmexit.pt_writing ? "page-table " : "");
 		else if (ev->u.vmexit.emulate)
 			msc_sb_add(&s, " emulate");
+		else if (ev->u.vmexit.reflect && ev->u.vmexit.reflect_kind == WALK_FAULT_NPF)
+			msc_sb_add(&s, " reflect npf exitinfo1 0x%llx exitinfo2 0x%llx to L1",
+				   (ull)ev->u.vmexit.reflect_error_code,
+				   (ull)ev->u.vmexit.reflect_gpa);
+		else if (ev->u.vmexit.reflect)
+			msc_sb_add(&s, " reflect %s qual 0x%llx gpa 0x%llx to L1",
+				   walk_fault_name((enum walk_fault_kind)ev->u.vmexit.reflect_kind),
+				   (ull)ev->u.vmexit.reflect_qual, (ull)ev->u.vmexit.reflect_gpa);
 		break;
 	case SIM_EV_MMU:
 		break; /* formatted above */
@@ -778,6 +810,13 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 	case SIM_EV_DIVERGENCE:
 		js_kstr(&s, "text", ev->u.divergence.text);
 		break;
+	case SIM_EV_NESTED:
+		js_kstr(&s, "what", ev->u.nested.entry ? "vmentry" : "vmexit");
+		js_kstr(&s, "vendor", ev->u.nested.svm ? "svm" : "vmx");
+		js_bool(&s, "nested_tdp", ev->u.nested.tdp);
+		js_hex(&s, ev->u.nested.entry ? "pgd" : "cr3", ev->u.nested.pgd);
+		js_uint(&s, "vpid", ev->u.nested.vpid);
+		break;
 	case SIM_EV_SMM:
 		if (ev->u.smm.what == SIM_SMM_TRANSITION) {
 			js_bool(&s, "entering", ev->u.smm.entering);
@@ -813,6 +852,13 @@ int sim_event_json(const struct sim_event *ev, char *buf, size_t n)
 		js_hex(&s, "error_code", ev->u.vmexit.error_code);
 		js_kstr(&s, "ret", ret_pf_name(ev->u.vmexit.ret));
 		js_bool(&s, "inject", ev->u.vmexit.inject);
+		if (ev->u.vmexit.reflect) {
+			js_kstr(&s, "reflect",
+				walk_fault_name((enum walk_fault_kind)ev->u.vmexit.reflect_kind));
+			js_hex(&s, "reflect_qual", ev->u.vmexit.reflect_qual);
+			js_hex(&s, "reflect_error_code", ev->u.vmexit.reflect_error_code);
+			js_hex(&s, "reflect_gpa", ev->u.vmexit.reflect_gpa);
+		}
 		if (ev->u.vmexit.inject) {
 			js_hex(&s, "inject_error_code", ev->u.vmexit.inject_error_code);
 			js_hex(&s, "inject_cr2", ev->u.vmexit.inject_cr2);

@@ -32,6 +32,7 @@ enum sim_ev_kind {
 	SIM_EV_PRE_FAULT, /* KVM_PRE_FAULT_MEMORY: the range asked, the result, the range left */
 	SIM_EV_VMEXIT, /* a #PF VM exit of the hardware loop into kvm_mmu_page_fault() */
 	SIM_EV_SMM, /* SMM entry/exit (kvm_smm_transition), the state save area, RSM #UD */
+	SIM_EV_NESTED, /* nested VM-entry (L1 -> L2) or VM-exit (L2 -> L1) */
 };
 
 /* What a SIM_EV_SMM reports (sim/engine_smm.c). */
@@ -150,6 +151,12 @@ struct sim_event {
 			bool wp, unprotect, pt_writing;
 			u64 wp_gfn;
 			u8 wp_size;
+			/* Shadow EPT/NPT: L1's tables refuse the L2 access; the exit
+			 * (reflect_kind: EPT violation / misconfiguration / #NPF with
+			 * reflect_qual or reflect_error_code, at reflect_gpa) goes to L1. */
+			bool reflect;
+			u8 reflect_kind;
+			u64 reflect_qual, reflect_error_code, reflect_gpa;
 		} vmexit;
 		struct {
 			u64 gpa, size, flags; /* the ioctl's range */
@@ -165,6 +172,13 @@ struct sim_event {
 			u8 bits; /* its layout: 64 (long-mode-capable guest) or 32 */
 			const char *rule; /* SIM_SMM_UD */
 		} smm;
+		struct { /* SIM_EV_NESTED (sim/engine_nested.c) */
+			bool entry; /* vmentry (else vmexit) */
+			bool svm; /* SVM (nCR3, ASID) rather than VMX (EPTP, VPID) */
+			bool tdp; /* nested EPT/NPT: mmu = guest_mmu, walk_mmu = nested_mmu */
+			u64 pgd; /* entry: EPTP / nCR3 (0 without nested TDP); exit: L1's CR3 */
+			u16 vpid; /* VPID / ASID of the context entered */
+		} nested;
 	} u;
 };
 
