@@ -12,10 +12,13 @@
 
 #include "cpu/err.h"
 #include "cpu/mem.h"
+#include "mmu/page_priv.h"
 #include "mmu/shadow_walk.h"
 #include "mmu/tdp_mmu.h"
 
 #define FAULT_LEVEL_4K 1 /* PG_LEVEL_4K */
+/* KVM_PAGES_PER_HPAGE(level): 4K frames in one page of @level. */
+#define KVM_PAGES_PER_HPAGE(level) (1ULL << (9 * ((unsigned)(level)-1)))
 #define GPTE_P BIT_ULL(0)
 #define GPTE_W BIT_ULL(1)
 #define GPTE_U BIT_ULL(2)
@@ -33,7 +36,12 @@ struct page_fault {
 	u64 error_code;
 	bool exec, write, present, rsvd, user;
 	u8 as; /* the vCPU's address space (kvm_vcpu_memslots()) */
-	u8 goal_level; /* always 4K: no host huge pages */
+	/* kvm_mmu_hugepage_adjust()'s inputs and outputs: max_level (1G, 2M for
+	 * nonpaging, the guest page's level for shadow paging), req_level (what
+	 * could be mapped), goal_level (what will be). */
+	u8 max_level, req_level, goal_level;
+	bool nx_huge_page_workaround_enabled; /* is_nx_huge_page_enabled() */
+	bool huge_page_disallowed; /* an exec fault under the NX mitigation */
 	gfn_t gfn;
 	hfn_t pfn;
 	bool map_writable;
@@ -90,13 +98,16 @@ static struct kvm_mmu_page *mmu_get_child_sp(struct mmu_vm *vm, u64 sptep, gfn_t
 	return mmu_get_shadow_page(vm, gfn, mmu_child_role(vm, sptep, direct, access));
 }
 
-/* Get or link the child of @sptep; 0, or MSC_ENOSPC / MSC_EIO. */
+/* Get or link the child of @sptep; 0, or MSC_ENOSPC / MSC_EIO. *@linked (when
+ * given): the SP just linked, NULL when a child table was there already. */
 static int link_child(struct mmu_vm *vm, u64 sptep, gfn_t gfn, bool direct, unsigned access,
-		      bool sync_children)
+		      bool sync_children, struct kvm_mmu_page **linked)
 {
 	struct kvm_mmu_page *sp;
 	bool exists;
 
+	if (linked)
+		*linked = NULL;
 	sp = mmu_get_child_sp(vm, sptep, gfn, direct, access, &exists);
 	if (exists)
 		return 0;
@@ -107,16 +118,18 @@ static int link_child(struct mmu_vm *vm, u64 sptep, gfn_t gfn, bool direct, unsi
 	if (sync_children && sp->unsync_children)
 		(void)mmu_sync_children(vm, sp, false);
 	mmu_link_shadow_page(vm, sptep, sp); /* link_shadow_page() */
+	if (linked)
+		*linked = sp;
 	return 0;
 }
 
-/* trace_kvm_mmu_spte_requested(): pfn | the gfn's offset in the goal page (4K: none). */
+/* trace_kvm_mmu_spte_requested(): pfn | the gfn's offset in the goal page. */
 static void emit_spte_requested(const struct mmu_vm *vm, const struct page_fault *pf)
 {
 	struct mmu_event ev = {.kind = MMU_EV_SPTE_REQUESTED};
 
 	ev.u.requested.gfn = pf->gfn;
-	ev.u.requested.pfn = pf->pfn;
+	ev.u.requested.pfn = pf->pfn | (pf->gfn & (KVM_PAGES_PER_HPAGE(pf->goal_level) - 1));
 	ev.u.requested.level = pf->goal_level;
 	mmu_emit(vm, &ev);
 }
@@ -177,6 +190,100 @@ static int kvm_faultin_pfn(const struct mmu_vm *vm, struct page_fault *pf,
 	return RET_PF_CONTINUE;
 }
 
+/*
+ * host_pfn_mapping_level(): the size of the host page backing @gfn. The model's
+ * host backs each memslot with pages of vm->host_page_level wherever the page's
+ * gfn range lies wholly inside the memslot @si, as hugetlbfs does with an
+ * aligned memslot; the host page is physically aligned too, so the host frame
+ * must sit at the same offset in it as @gfn in its guest page (SIM's
+ * 2^28 + gfn frames are; an alias at an unaligned offset is not: 4K).
+ */
+static u8 host_pfn_mapping_level(const struct mmu_vm *vm, const struct gmem_slot_info *si,
+				 gfn_t gfn, hfn_t pfn)
+{
+	gfn_t base = si->base >> PAGE_SHIFT, end = base + (si->size >> PAGE_SHIFT);
+
+	for (u8 level = vm->host_page_level; level > FAULT_LEVEL_4K; level--) {
+		gfn_t pages = KVM_PAGES_PER_HPAGE(level);
+		gfn_t first = gfn & ~(pages - 1);
+
+		if (first >= base && first + pages <= end && !((gfn ^ pfn) & (pages - 1)))
+			return level;
+	}
+	return FAULT_LEVEL_4K;
+}
+
+/*
+ * __kvm_mmu_max_mapping_level(): the largest level up to @max_level (capped at
+ * max_huge_page_level) whose lpage_info.disallow_lpage is 0 -- no shadowed or
+ * write-tracked gfn in the region, the region inside the memslot -- then
+ * capped by the host page size.
+ */
+static u8 kvm_mmu_max_mapping_level(const struct mmu_vm *vm, u8 as, const struct gmem_slot_info *si,
+				    gfn_t gfn, hfn_t pfn, u8 max_level)
+{
+	u8 host_level;
+
+	if (max_level > vm->max_huge_page_level)
+		max_level = vm->max_huge_page_level;
+	for (; max_level > FAULT_LEVEL_4K; max_level--)
+		if (!mmu_gfn_disallow_lpage(vm, as, gfn, max_level))
+			break;
+	if (max_level == FAULT_LEVEL_4K)
+		return FAULT_LEVEL_4K;
+	host_level = host_pfn_mapping_level(vm, si, gfn, pfn);
+	return host_level < max_level ? host_level : max_level;
+}
+
+/*
+ * kvm_mmu_hugepage_adjust(): huge_page_disallowed for an exec fault under the
+ * NX mitigation; nothing for a 4K max_level, a gfn outside every memslot or a
+ * memslot logging dirty pages (kvm_slot_dirty_track_enabled()); otherwise
+ * req_level, and goal_level = req_level unless the mitigation holds it at 4K,
+ * the pfn aligned down to the goal page.
+ */
+static void kvm_mmu_hugepage_adjust(const struct mmu_vm *vm, struct page_fault *pf)
+{
+	struct gmem_slot_info si;
+	hfn_t mask;
+
+	pf->huge_page_disallowed = pf->exec && pf->nx_huge_page_workaround_enabled;
+	if (pf->max_level == FAULT_LEVEL_4K)
+		return;
+	if (pf->pfn == KVM_PFN_NOSLOT || !vm->gmem ||
+	    !gmem_slot_find(vm->gmem, pf->as, pf->gfn << PAGE_SHIFT, &si))
+		return;
+	if (si.flags & GMEM_SLOT_DIRTY_LOG)
+		return;
+	pf->req_level = kvm_mmu_max_mapping_level(vm, pf->as, &si, pf->gfn, pf->pfn, pf->max_level);
+	if (pf->req_level == FAULT_LEVEL_4K || pf->huge_page_disallowed)
+		return;
+	pf->goal_level = pf->req_level;
+	mask = KVM_PAGES_PER_HPAGE(pf->goal_level) - 1;
+	pf->pfn &= ~mask;
+}
+
+/*
+ * disallowed_hugepage_adjust(): a table at the goal level whose SP an exec
+ * fault under the NX mitigation linked stays: one level down, the pfn gets the
+ * next 9 bits of the gfn back.
+ */
+static void disallowed_hugepage_adjust(const struct mmu_vm *vm, struct page_fault *pf, u64 sptep,
+				       int cur_level)
+{
+	const u64 *p = mmu_sptep_ptr(vm, sptep);
+	const struct kvm_mmu_page *child;
+
+	if (cur_level <= FAULT_LEVEL_4K || cur_level != pf->goal_level || !p ||
+	    !is_shadow_present_pte(*p) || is_large_pte(*p))
+		return;
+	child = spte_to_child_sp(vm, *p);
+	if (!child || !child->nx_huge_page_disallowed)
+		return;
+	pf->pfn |= pf->gfn & (KVM_PAGES_PER_HPAGE(cur_level) - KVM_PAGES_PER_HPAGE(cur_level - 1));
+	pf->goal_level--;
+}
+
 /* is_page_fault_stale(): an obsolete root, or a special root with a pending free. */
 static bool is_page_fault_stale(const struct mmu_vcpu *v)
 {
@@ -197,29 +304,46 @@ static int install_leaf(struct mmu_vcpu *v, const struct page_fault *pf, u64 spt
 	out->sptep = sptep;
 	out->pfn = pf->pfn;
 	out->pte_access = pte_access;
-	r = mmu_set_spte(v->vm, sptep, pte_access, pf->write, FAULT_LEVEL_4K, base_gfn, pf->pfn,
+	r = mmu_set_spte(v->vm, sptep, pte_access, pf->write, pf->goal_level, base_gfn, pf->pfn,
 			 pf->prefetch, pf->map_writable);
 	if (pf->pfn == KVM_PFN_NOSLOT && r == RET_PF_EMULATE)
 		v->pf_mmio_spte_created++;
 	return r;
 }
 
-/* direct_map(): direct SPs (ACC_ALL) from the root down to 4K, then the leaf. */
-static int direct_map(struct mmu_vcpu *v, const struct page_fault *pf, struct mmu_fault_out *out)
+/* The SP just linked below a level where the fault wanted a huge page that
+ * the NX mitigation refused (account_nx_huge_page()). */
+static void account_nx_link(struct mmu_vm *vm, const struct page_fault *pf, struct kvm_mmu_page *sp,
+			    int level)
+{
+	if (sp && pf->huge_page_disallowed)
+		mmu_account_nx_huge_page(vm, sp, pf->req_level >= level);
+}
+
+/*
+ * direct_map(): kvm_mmu_hugepage_adjust(), then direct SPs (ACC_ALL) from the
+ * root down to the goal level, then the leaf there.
+ */
+static int direct_map(struct mmu_vcpu *v, struct page_fault *pf, struct mmu_fault_out *out)
 {
 	struct mmu_vm *vm = v->vm;
 	struct shadow_walk_iterator it;
+	struct kvm_mmu_page *sp;
 	gfn_t base_gfn = pf->gfn;
 	int r;
 
+	kvm_mmu_hugepage_adjust(vm, pf);
 	emit_spte_requested(vm, pf);
 	for (shadow_walk_init(&it, v, pf->addr); shadow_walk_okay(&it); shadow_walk_next(&it, vm)) {
+		if (pf->nx_huge_page_workaround_enabled)
+			disallowed_hugepage_adjust(vm, pf, it.sptep, it.level);
 		base_gfn = gfn_round_for_level(pf->gfn, it.level);
 		if (it.level == pf->goal_level)
 			break;
-		r = link_child(vm, it.sptep, base_gfn, true, ACC_ALL, false);
+		r = link_child(vm, it.sptep, base_gfn, true, ACC_ALL, false, &sp);
 		if (r)
 			return r;
+		account_nx_link(vm, pf, sp, it.level);
 	}
 	if (it.level != pf->goal_level)
 		return RET_PF_RETRY; /* WARN_ON_ONCE(it.level != fault->goal_level) */
@@ -233,6 +357,9 @@ static int direct_page_fault(struct mmu_vcpu *v, struct page_fault *pf, struct m
 
 	if (mmu_is_dummy_root(v, v->mmu->root.hpa))
 		return RET_PF_RETRY;
+	/* nonpaging_page_fault(): "builds a PAE pagetable", 2M at most. */
+	if (!v->tdp_enabled && pf->max_level > PG_LEVEL_2M)
+		pf->max_level = PG_LEVEL_2M;
 	pf->gfn = pf->addr >> PAGE_SHIFT;
 	out->gfn = pf->gfn;
 	if (page_fault_handle_page_track(v->vm, pf)) {
@@ -275,13 +402,20 @@ static int kvm_tdp_mmu_page_fault(struct mmu_vcpu *v, struct page_fault *pf,
 		return r;
 	if (is_page_fault_stale(v))
 		return RET_PF_RETRY;
+	/* kvm_tdp_mmu_map()'s kvm_mmu_hugepage_adjust() (it reports nothing). */
+	kvm_mmu_hugepage_adjust(v->vm, pf);
 	tf = (struct tdp_mmu_fault){.gfn = pf->gfn,
 				    .pfn = pf->pfn,
 				    .goal_level = pf->goal_level,
+				    .req_level = pf->req_level,
+				    .huge_page_disallowed = pf->huge_page_disallowed,
+				    .nx_huge_page_workaround_enabled =
+					    pf->nx_huge_page_workaround_enabled,
 				    .write = pf->write,
 				    .prefetch = pf->prefetch,
 				    .map_writable = pf->map_writable};
 	r = mmu_tdp_map(v, &tf, &out->sptep);
+	pf->goal_level = tf.goal_level; /* disallowed_hugepage_adjust() may lower it */
 	if (out->sptep) {
 		out->pfn = pf->pfn;
 		out->pte_access = ACC_ALL;
@@ -349,9 +483,11 @@ static void guest_walker_from_result(struct guest_walker *gw, const struct walk_
 
 /*
  * FNAME(fetch): indirect SPs for each guest level above the leaf (gfn = the guest
- * table, access = the rights above it), direct SPs below a guest huge page, the
- * leaf at 4K. Not modelled: the gpte_changed re-validations (nothing runs
- * concurrently), host huge pages and FNAME(pte_prefetch).
+ * table, access = the rights above it); kvm_mmu_hugepage_adjust() (max_level is
+ * the guest page's level); direct SPs below a guest huge page down to the goal
+ * level, the leaf there -- a huge SPTE when the guest page and the host page
+ * both are huge. Not modelled: the gpte_changed re-validations (nothing runs
+ * concurrently), validate_direct_spte() and FNAME(pte_prefetch).
  */
 static int fetch(struct mmu_vcpu *v, struct page_fault *pf, const struct guest_walker *gw,
 		 struct mmu_fault_out *out)
@@ -369,19 +505,24 @@ static int fetch(struct mmu_vcpu *v, struct page_fault *pf, const struct guest_w
 		if (it.level == gw->level)
 			break;
 		r = link_child(vm, it.sptep, gw->table_gfn[it.level - 2], false,
-			       gw->pt_access[it.level - 2], true);
+			       gw->pt_access[it.level - 2], true, NULL);
 		if (r)
 			return r;
 	}
-	/* kvm_mmu_hugepage_adjust(): no host huge pages, goal_level stays 4K. */
+	kvm_mmu_hugepage_adjust(vm, pf);
 	emit_spte_requested(vm, pf);
 	for (; shadow_walk_okay(&it); shadow_walk_next(&it, vm)) {
+		struct kvm_mmu_page *sp;
+
+		if (pf->nx_huge_page_workaround_enabled)
+			disallowed_hugepage_adjust(vm, pf, it.sptep, it.level);
 		base_gfn = gfn_round_for_level(pf->gfn, it.level);
 		if (it.level == pf->goal_level)
 			break;
-		r = link_child(vm, it.sptep, base_gfn, true, direct_access, false);
+		r = link_child(vm, it.sptep, base_gfn, true, direct_access, false, &sp);
 		if (r)
 			return r;
+		account_nx_link(vm, pf, sp, it.level);
 	}
 	if (it.level != pf->goal_level)
 		return RET_PF_RETRY;
@@ -463,7 +604,9 @@ static int shadow_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 		out->write_tracked = true;
 		return RET_PF_EMULATE;
 	}
-	/* FNAME(is_self_change_mapping) only lowers max_level, already 4K here. */
+	/* FNAME(page_fault): fault->max_level = walker.level (FNAME(is_self_change_mapping),
+	 * removed in v6.3, is not modelled). */
+	pf->max_level = gw.level;
 	ret = kvm_faultin_pfn(v->vm, pf, out);
 	if (ret != RET_PF_CONTINUE)
 		return ret;
@@ -504,7 +647,10 @@ static int kvm_mmu_do_page_fault(struct mmu_vcpu *v, const struct cpu_regs *r,
 		.rsvd = (error_code & PFERR_RSVD) != 0,
 		.user = (error_code & PFERR_U) != 0,
 		.as = (u8)v->mmu->root_role.smm,
+		.max_level = KVM_MAX_HUGEPAGE_LEVEL,
+		.req_level = FAULT_LEVEL_4K,
 		.goal_level = FAULT_LEVEL_4K,
+		.nx_huge_page_workaround_enabled = v->vm->nx_huge_pages,
 		.prefetch = prefetch,
 	};
 	int ret;

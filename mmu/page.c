@@ -54,6 +54,8 @@ int mmu_vm_init(struct mmu_vm *vm, struct hmem *hmem, struct gmem *gmem,
 	vm->gmem = gmem;
 	vm->gfn_to_pfn = gfn_to_pfn;
 	vm->ctx = ctx;
+	vm->host_page_level = PG_LEVEL_4K;
+	vm->max_huge_page_level = KVM_MAX_HUGEPAGE_LEVEL;
 	vm->kv = calloc(1, sizeof(*vm->kv));
 	if (!vm->kv)
 		return MSC_ENOMEM;
@@ -123,6 +125,36 @@ void mmu_update_page_stats(struct mmu_vm *vm, unsigned level, int delta)
 
 	if (stat)
 		*stat += (u64)(s64)delta;
+}
+
+/*
+ * The NX huge page mitigation's bookkeeping (mmu.c): an SP linked where an exec
+ * fault wanted a huge page is nx_huge_page_disallowed; while it is on
+ * possible_nx_huge_pages (KVM's list for kvm_recover_nx_huge_pages(), which the
+ * model does not run) it counts in nx_lpage_splits.
+ */
+void mmu_track_possible_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp)
+{
+	if (sp->nx_huge_page_possible)
+		return;
+	sp->nx_huge_page_possible = true;
+	vm->stats.nx_lpage_splits++;
+}
+
+void mmu_account_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp, bool possible)
+{
+	sp->nx_huge_page_disallowed = true;
+	if (possible)
+		mmu_track_possible_nx_huge_page(vm, sp);
+}
+
+void mmu_unaccount_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp)
+{
+	sp->nx_huge_page_disallowed = false;
+	if (!sp->nx_huge_page_possible)
+		return;
+	sp->nx_huge_page_possible = false;
+	vm->stats.nx_lpage_splits--;
 }
 
 void mmu_emit(const struct mmu_vm *vm, const struct mmu_event *ev)

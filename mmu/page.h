@@ -57,6 +57,9 @@ struct kvm_mmu_page {
 	bool unsync;
 	u8 mmu_valid_gen;
 	bool nx_huge_page_disallowed;
+	/* On kvm->arch.possible_nx_huge_pages (the list itself, and its recovery
+	 * worker, are not modelled): counted in nx_lpage_splits while set. */
+	bool nx_huge_page_possible;
 	union kvm_mmu_page_role role;
 	gfn_t gfn;
 	hpa_t spt; /* the 512-entry table, in the VM's hmem */
@@ -118,6 +121,14 @@ struct mmu_vm {
 	/* Configuration (mmu_vm_init() sets all false). */
 	bool tdp_enabled; /* KVM's tdp_enabled: zap parentless guest_mode children */
 	bool nx_huge_pages; /* nx_huge_pages: make_spte() drops exec on huge SPTEs */
+	/* The host page size backing the memslots (mmuscope's host_pages): pages of
+	 * this level wherever the gfn range is aligned and inside the memslot, as a
+	 * hugetlbfs backing (host_pfn_mapping_level()). mmu_vm_init(): PG_LEVEL_4K. */
+	u8 host_page_level;
+	/* max_huge_page_level (kvm_configure_mmu()): TDP: the vendor's largest TDP
+	 * leaf; shadow paging: 1G with the host's GBPAGES, else 2M.
+	 * mmu_vm_init(): PG_LEVEL_1G. */
+	u8 max_huge_page_level;
 	/* 0f38453cdb2e (v7.2): write tracking is checked in both address spaces.
 	 * false = the behaviour from 699023e23965 (2015) until that fix. */
 	bool write_track_all_as;

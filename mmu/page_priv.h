@@ -132,6 +132,12 @@ void mmu_emit_page(const struct mmu_vm *vm, enum mmu_ev_kind kind, const struct 
 		   bool created);
 /* kvm_update_page_stats(). */
 void mmu_update_page_stats(struct mmu_vm *vm, unsigned level, int delta);
+/* track_possible_nx_huge_page(): on the (unmodelled) list, nx_lpage_splits++. */
+void mmu_track_possible_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
+/* account_nx_huge_page(): the SP replaces a huge page an exec fault could not map. */
+void mmu_account_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp, bool possible);
+/* unaccount_nx_huge_page(): flag cleared, off the list (nx_lpage_splits--). */
+void mmu_unaccount_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* unaccount_shadowed(). */
 void unaccount_shadowed(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* set_page_private(): @sp's table page leads back to @sp (sptep_to_sp()). */

@@ -315,8 +315,9 @@ bool mmu_prepare_zap_page(struct mmu_vm *vm, struct kvm_mmu_page *sp, struct mli
 		mlist_del(&sp->link);
 		zapped_root = !mmu_is_obsolete_sp(vm, sp);
 	}
-	/* unaccount_nx_huge_page(): the possible_nx_huge_pages list is not modelled. */
-	sp->nx_huge_page_disallowed = false;
+	/* unaccount_nx_huge_page() */
+	if (sp->nx_huge_page_disallowed)
+		mmu_unaccount_nx_huge_page(vm, sp);
 	sp->role.invalid = 1;
 	if (zapped_root)
 		vm->req_free_obsolete_roots = true;

@@ -179,6 +179,21 @@ static u64 mt_mask(const struct spte_masks *m)
 	return EPT_MT_WB | EPT_IPAT;
 }
 
+u64 make_huge_page_split_spte(const struct spte_masks *m, u64 huge_spte, unsigned child_level,
+			      unsigned index, bool exec_allowed, bool nx_huge_pages)
+{
+	u64 child_spte = huge_spte;
+
+	/* index * KVM_PAGES_PER_HPAGE(child_level) frames further */
+	child_spte |= ((u64)index << (9 * (child_level - 1))) << PAGE_SHIFT;
+	if (child_level == 1) {
+		child_spte &= ~PT_PAGE_SIZE_MASK;
+		if (exec_allowed && nx_huge_pages && !is_access_track_spte(m, child_spte))
+			child_spte = (child_spte & ~m->nx_mask) | m->x_mask;
+	}
+	return child_spte;
+}
+
 /* make_spte() (spte.c, >= v6.13 shape) */
 bool make_spte(const struct spte_masks *m, const struct make_spte_args *a, u64 *new_spte)
 {

@@ -151,6 +151,15 @@ struct make_spte_args {
  */
 bool make_spte(const struct spte_masks *m, const struct make_spte_args *a, u64 *new_spte);
 
+/*
+ * make_huge_page_split_spte(): entry @index of the table (of @child_level) that
+ * replaces the huge SPTE @huge_spte: the same bits, the frame offset by @index
+ * pages of @child_level; a 4K child loses PS and, when @exec_allowed under the
+ * NX huge page mitigation (@nx_huge_pages), becomes executable again
+ * (make_spte_executable(); an access-tracked SPTE is left as it is).
+ */
+u64 make_huge_page_split_spte(const struct spte_masks *m, u64 huge_spte, unsigned child_level,
+			      unsigned index, bool exec_allowed, bool nx_huge_pages);
 /* make_nonleaf_spte(): a table entry pointing at the child table at @child_hpa. */
 u64 make_nonleaf_spte(const struct spte_masks *m, hpa_t child_hpa, bool ad_disabled);
 

@@ -137,11 +137,12 @@ void mmu_tdp_put_root(struct mmu_vm *vm, struct kvm_mmu_page *root)
 static void handle_changed_spte(struct mmu_vm *vm, u8 as_id, gfn_t gfn, u64 old_spte, u64 new_spte,
 				int level);
 
-/* tdp_unaccount_mmu_page() via tdp_mmu_unlink_sp() (possible_nx_huge_pages is not modelled). */
+/* tdp_mmu_unlink_sp(): tdp_unaccount_mmu_page(), and off the possible NX huge pages. */
 static void tdp_mmu_unlink_sp(struct mmu_vm *vm, struct kvm_mmu_page *sp)
 {
 	vm->tdp_mmu_pages--;
-	sp->nx_huge_page_disallowed = false;
+	if (sp->nx_huge_page_disallowed)
+		mmu_unaccount_nx_huge_page(vm, sp);
 }
 
 /*
@@ -266,7 +267,7 @@ static bool tdp_iter_step_down(struct tdp_iter *it, const struct mmu_vm *vm)
 
 /* ---- the fault path ---- */
 
-/* trace_kvm_mmu_spte_requested(): pfn | the gfn's offset in the goal page (4K: none). */
+/* trace_kvm_mmu_spte_requested(): pfn | the gfn's offset in the goal page. */
 static void emit_spte_requested(const struct mmu_vm *vm, const struct tdp_mmu_fault *fault)
 {
 	struct mmu_event ev = {.kind = MMU_EV_SPTE_REQUESTED};
@@ -368,8 +369,56 @@ static void tdp_mmu_link_sp(struct mmu_vm *vm, struct tdp_iter *it, struct kvm_m
 	vm->tdp_mmu_pages++; /* tdp_account_mmu_page() */
 }
 
-/* kvm_tdp_mmu_map() */
-int mmu_tdp_map(struct mmu_vcpu *v, const struct tdp_mmu_fault *fault, u64 *sptep)
+/*
+ * disallowed_hugepage_adjust(): under the NX huge page mitigation, a table at
+ * the goal level whose SP was linked for an exec fault stays: the goal goes one
+ * level down, the pfn gets the next 9 bits of the gfn back.
+ */
+static void tdp_disallowed_hugepage_adjust(const struct mmu_vm *vm, struct tdp_mmu_fault *fault,
+					   u64 spte, int cur_level)
+{
+	const struct kvm_mmu_page *child;
+
+	if (cur_level <= PG_LEVEL_4K || cur_level != fault->goal_level ||
+	    !is_shadow_present_pte(spte) || is_large_pte(spte))
+		return;
+	child = spte_to_child_sp(vm, spte);
+	if (!child || !child->nx_huge_page_disallowed)
+		return;
+	fault->pfn |= fault->gfn & (pages_per_level(cur_level) - pages_per_level(cur_level - 1));
+	fault->goal_level--;
+}
+
+/*
+ * tdp_mmu_split_huge_page(): fill @sp's table with the pieces of the huge SPTE
+ * (make_huge_page_split_spte()), link it in place of the huge SPTE (whose stats
+ * go with handle_changed_spte()) and count the new leaves
+ * (kvm_update_page_stats(level - 1, 512)). No flush: the translation is the
+ * same. trace_kvm_mmu_split_huge_page is not reported.
+ */
+static void tdp_mmu_split_huge_page(struct mmu_vm *vm, struct tdp_iter *it, struct kvm_mmu_page *sp)
+{
+	const u64 huge_spte = it->old_spte;
+	u64 *spt = hmem_ptr(vm->hmem, sp->spt);
+
+	for (unsigned i = 0; i < SPTE_ENT_PER_PAGE; i++)
+		spt[i] = make_huge_page_split_spte(&vm->masks, huge_spte, sp->role.level, i,
+						   (sp->role.access & ACC_EXEC) != 0,
+						   vm->nx_huge_pages);
+	tdp_mmu_link_sp(vm, it, sp);
+	mmu_update_page_stats(vm, sp->role.level, SPTE_ENT_PER_PAGE);
+}
+
+/*
+ * kvm_tdp_mmu_map(): from the root toward the fault's gfn. At the goal level
+ * the leaf; above it a table entry is followed, anything else -- not present,
+ * or a huge SPTE to split (the goal is below an existing huge page) -- gets a
+ * child table (nx_huge_page_disallowed = fault->huge_page_disallowed, counted
+ * as a possible NX huge page when a huge page could have been mapped there).
+ * A huge SPTE at the goal level over an existing table replaces the table
+ * (tdp_mmu_map_handle_target_level(): handle_removed_pt() and a flush).
+ */
+int mmu_tdp_map(struct mmu_vcpu *v, struct tdp_mmu_fault *fault, u64 *sptep)
 {
 	struct mmu_vm *vm = v->vm;
 	struct kvm_mmu_page *root = mmu_root_to_sp(vm, v->mmu->root.hpa);
@@ -378,29 +427,41 @@ int mmu_tdp_map(struct mmu_vcpu *v, const struct tdp_mmu_fault *fault, u64 *spte
 	*sptep = 0;
 	if (!root || !root->tdp_mmu_page)
 		return RET_PF_RETRY;
-	/* kvm_mmu_hugepage_adjust(): no host huge pages, goal_level stays 4K. */
+	/* kvm_mmu_hugepage_adjust() ran in the caller (it reports nothing). */
 	emit_spte_requested(vm, fault);
 	tdp_iter_start(&it, vm, root, fault->gfn);
 	for (;;) {
+		union kvm_mmu_page_role role;
+		struct kvm_mmu_page *sp;
+
+		if (fault->nx_huge_page_workaround_enabled)
+			tdp_disallowed_hugepage_adjust(vm, fault, it.old_spte, it.level);
 		if (it.level == fault->goal_level) {
 			*sptep = it.sptep;
 			return tdp_mmu_map_handle_target_level(v, fault, &it);
 		}
-		/* Not present (or, with host huge pages, a huge SPTE to split: never
-		 * here): a child table, role = the parent's one level down. */
-		if (!is_shadow_present_pte(it.old_spte)) {
-			union kvm_mmu_page_role role = mmu_sptep_to_sp(vm, it.sptep)->role;
-			struct kvm_mmu_page *sp;
-
-			role.level--;
-			sp = tdp_mmu_alloc_sp(vm, it.gfn, role); /* tdp_mmu_init_child_sp() */
-			if (!sp)
-				return MSC_ENOSPC;
-			sp->nx_huge_page_disallowed = false; /* fault->huge_page_disallowed */
-			tdp_mmu_link_sp(vm, &it, sp);
+		if (is_shadow_present_pte(it.old_spte) && !is_large_pte(it.old_spte)) {
+			if (!tdp_iter_step_down(&it, vm))
+				return RET_PF_RETRY;
+			continue;
 		}
+		/* Not present, or a huge SPTE to split: a child table, role = the
+		 * parent's one level down (tdp_mmu_init_child_sp()). */
+		role = mmu_sptep_to_sp(vm, it.sptep)->role;
+		role.level--;
+		sp = tdp_mmu_alloc_sp(vm, it.gfn, role);
+		if (!sp)
+			return MSC_ENOSPC;
+		sp->nx_huge_page_disallowed = fault->huge_page_disallowed;
+		if (is_shadow_present_pte(it.old_spte))
+			tdp_mmu_split_huge_page(vm, &it, sp);
+		else
+			tdp_mmu_link_sp(vm, &it, sp);
+		if (fault->huge_page_disallowed && fault->req_level >= it.level &&
+		    sp->nx_huge_page_disallowed)
+			mmu_track_possible_nx_huge_page(vm, sp);
 		if (!tdp_iter_step_down(&it, vm))
-			return RET_PF_RETRY; /* huge SPTE above the goal: not with 4K goals */
+			return RET_PF_RETRY;
 	}
 }
 

@@ -20,7 +20,10 @@
 struct tdp_mmu_fault {
 	gfn_t gfn;
 	hfn_t pfn; /* KVM_PFN_NOSLOT: no memslot (fault->slot NULL), an MMIO SPTE */
-	u8 goal_level; /* always 4K in the model: no host huge pages */
+	u8 goal_level; /* kvm_mmu_hugepage_adjust()'s (pfn already aligned to it) */
+	u8 req_level; /* the level the fault could map without the NX mitigation */
+	bool huge_page_disallowed; /* an exec fault under the NX huge page mitigation */
+	bool nx_huge_page_workaround_enabled;
 	bool write;
 	bool prefetch;
 	bool map_writable;
@@ -50,7 +53,7 @@ void mmu_tdp_put_root(struct mmu_vm *vm, struct kvm_mmu_page *root);
  * MMIO SPTE), RET_PF_RETRY, or MSC_ENOSPC when hmem is exhausted. *@sptep is
  * the leaf's hpa (0 if none).
  */
-int mmu_tdp_map(struct mmu_vcpu *v, const struct tdp_mmu_fault *fault, u64 *sptep);
+int mmu_tdp_map(struct mmu_vcpu *v, struct tdp_mmu_fault *fault, u64 *sptep);
 
 /* kvm_tdp_mmu_invalidate_all_roots(): mark every valid root invalid and scheduled to zap. */
 void mmu_tdp_invalidate_all_roots(struct mmu_vm *vm);

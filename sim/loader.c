@@ -18,9 +18,9 @@
 /* Keys of each object, in canonical order (the writer prints this order). */
 static const char *const top_keys[] = {"version", "name",  "description", "machine",
 				       "vcpus",	  "steps", NULL};
-static const char *const machine_keys[] = {"vendor",  "maxphyaddr", "features", "memslots",
-					   "pt_pool", "tdp",	    "tdp_mmu",	"max_mmu_pages",
-					   "tlb",     "variants",   NULL};
+static const char *const machine_keys[] = {"vendor",	    "maxphyaddr", "features", "memslots",
+					   "pt_pool",	    "tdp",	  "tdp_mmu",  "host_pages",
+					   "max_mmu_pages", "tlb",	  "variants", NULL};
 static const char *const alias_keys[] = {"as", "id", "offset", NULL};
 static const char *const pool_keys[] = {"as", "gpa", "size", NULL};
 const char *const ld_slot_keys[] = {"as", "id", "gpa", "size", "flags", "alias", NULL};
@@ -402,6 +402,10 @@ static int load_machine(struct ld *L, const struct jn *root)
 	m->tdp_mmu = true;
 	if ((rc = ld_get_bool(L, mo, "tdp_mmu", &m->tdp_mmu)) < 0)
 		return rc;
+	if ((rc = ld_get_enum(L, mo, "host_pages", OPT, "host page size", scn_host_pages_names, 3,
+			      &e)) < 0)
+		return rc;
+	m->host_pages = rc ? (enum scn_host_pages)e : SCN_HOST_PAGES_4K;
 	if ((rc = ld_get_int(L, mo, "max_mmu_pages", OPT, 0, 0xffffffffLL, &v)) < 0)
 		return rc;
 	m->max_mmu_pages = rc ? (u64)v : 0;

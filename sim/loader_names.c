@@ -24,6 +24,11 @@ const char *const scn_tdp_names[3] = {
 	[SCN_TDP_EPT] = "ept",
 	[SCN_TDP_NPT] = "npt",
 };
+const char *const scn_host_pages_names[3] = {
+	[SCN_HOST_PAGES_4K] = "4k",
+	[SCN_HOST_PAGES_2M] = "2m",
+	[SCN_HOST_PAGES_1G] = "1g",
+};
 const char *const scn_tlb_names[2] = {
 	[SCN_TLB_RETAIN] = "retain",
 	[SCN_TLB_WALK] = "walk",

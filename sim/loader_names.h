@@ -25,6 +25,7 @@ enum scn_flagset {
 extern const char *const scn_vendor_names[2]; /* enum cpu_vendor */
 extern const char *const scn_tdp_names[3]; /* enum scn_tdp */
 extern const char *const scn_tlb_names[2]; /* enum scn_tlb_policy */
+extern const char *const scn_host_pages_names[3]; /* enum scn_host_pages */
 extern const char *const scn_fault_names[7]; /* enum scn_fault_kind */
 extern const char *const scn_kind_names[3]; /* enum scn_access_kind */
 extern const char *const scn_mode_names[2]; /* enum scn_write_mode */

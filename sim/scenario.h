@@ -34,6 +34,13 @@ enum scn_tdp {
 	SCN_TDP_NPT,
 };
 
+/* "host_pages": the host page size backing every memslot (hugetlbfs-like). */
+enum scn_host_pages {
+	SCN_HOST_PAGES_4K, /* default */
+	SCN_HOST_PAGES_2M,
+	SCN_HOST_PAGES_1G,
+};
+
 enum scn_tlb_policy {
 	SCN_TLB_RETAIN, /* the simulated CPU uses a cached translation whenever it holds one */
 	SCN_TLB_WALK, /* the simulated CPU walks on every access (fills the TLB all the same) */
@@ -69,6 +76,7 @@ struct scn_machine {
 	struct scn_pt_pool pt_pool;
 	enum scn_tdp tdp;
 	bool tdp_mmu; /* default true */
+	enum scn_host_pages host_pages; /* default 4k */
 	u64 max_mmu_pages; /* 0 = KVM's default (memslot pages / 50, at least 64) */
 	enum scn_tlb_policy tlb;
 	const char *variants[SCN_MAX_VARIANTS]; /* names from sim/variants.c's registry */

@@ -322,6 +322,9 @@ static void w_machine(struct jw *w, const struct scn_machine *m)
 		w_str(w, "tdp", scn_tdp_names[m->tdp]);
 	if (!m->tdp_mmu)
 		w_bool(w, "tdp_mmu", false);
+	if (m->host_pages != SCN_HOST_PAGES_4K &&
+	    (unsigned)m->host_pages < MSC_ARRAY_SIZE(scn_host_pages_names))
+		w_str(w, "host_pages", scn_host_pages_names[m->host_pages]);
 	if (m->max_mmu_pages)
 		w_int(w, "max_mmu_pages", (s64)m->max_mmu_pages);
 	if (m->tlb == SCN_TLB_WALK)

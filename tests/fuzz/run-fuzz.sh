@@ -38,7 +38,7 @@ fi
 # Keys and words of the format help the fuzzer past the strict key checks.
 {
 	for w in version name description machine vcpus steps vendor maxphyaddr features \
-		memslots pt_pool tdp tdp_mmu max_mmu_pages tlb variants as id gpa size flags \
+		memslots pt_pool tdp tdp_mmu host_pages max_mmu_pages tlb variants as id gpa size flags \
 		alias offset cr0 cr3 cr4 efer rflags cpl pkru op vcpu note insn expect format \
 		root va pa mode level value host kind implicit type pcid vmx svm l2 eptp vpid \
 		ncr3 asid npt fault error_code cr2 exitinfo1 exitinfo2 qual page_size tlb_hit \

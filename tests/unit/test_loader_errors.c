@@ -101,7 +101,7 @@ static const struct err_case cases[] = {
 	 "t.json:1:44: /description: expected string, got null"},
 	{"unknown machine key", MACHINE("'memslot': []"),
 	 "t.json:1:41: /machine/memslot: unknown key \"memslot\"; known keys: vendor maxphyaddr "
-	 "features memslots pt_pool tdp tdp_mmu max_mmu_pages tlb variants"},
+	 "features memslots pt_pool tdp tdp_mmu host_pages max_mmu_pages tlb variants"},
 	{"unknown vendor",
 	 MACHINE("'vendor': 'via', 'memslots': [{'gpa': '0x0', 'size': '0x100000'}]"),
 	 "t.json:1:51: /machine/vendor: unknown vendor \"via\"; expected one of: intel amd"},
@@ -183,6 +183,13 @@ static const struct err_case cases[] = {
 	{"unknown tlb policy",
 	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'tlb': 'never'"),
 	 "t.json:1:98: /machine/tlb: unknown tlb policy \"never\"; expected one of: retain walk"},
+	{"unknown host page size",
+	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'host_pages': '2g'"),
+	 "t.json:1:105: /machine/host_pages: unknown host page size \"2g\"; expected one of: 4k 2m "
+	 "1g"},
+	{"host_pages not string",
+	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'host_pages': 2"),
+	 "t.json:1:105: /machine/host_pages: expected string, got number"},
 	{"tdp_mmu not bool",
 	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'tdp_mmu': 1"),
 	 "t.json:1:102: /machine/tdp_mmu: expected bool, got number"},
