@@ -9,6 +9,7 @@
 #include "cpu/err.h"
 #include "cpu/walk.h"
 #include "mmu/fault.h"
+#include "mmu/nested.h"
 
 /* KVM_HPAGE_SIZE(level): bytes mapped by one SPTE of @level (1 = 4 KiB). */
 static u64 hpage_size(u8 level)
@@ -68,9 +69,11 @@ static int mmu_reload(struct mmu_vcpu *v, const struct cpu_regs *r)
 {
 	if (v->mmu->root.hpa != INVALID_PAGE)
 		return 0;
-	/* kvm_mmu_load(): the guest's CR3 for shadow roots; a direct root's pgd is
-	 * never consulted. */
-	return mmu_load(v, v->tdp_enabled ? 0 : r->cr3);
+	/* kvm_mmu_load() with kvm_mmu_get_guest_pgd(): a direct root's pgd is never
+	 * consulted; guest_mmu (nested EPT/NPT) loads L1's EPTP/nCR3, a shadow MMU
+	 * the guest's CR3. */
+	return mmu_load(v, v->tdp_enabled && v->mmu == &v->root_mmu ? 0
+								    : mmu_get_guest_pgd(v, r->cr3));
 }
 
 long mmu_arch_pre_fault_memory(struct mmu_vcpu *v, const struct cpu_regs *r,

@@ -241,6 +241,20 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	}
 	mc->has_vm = true;
 	mc->vm.tdp_enabled = tdp;
+	/* host_pages: a hugetlbfs-like backing. sim_gfn_to_pfn()'s frames
+	 * (SIM_GUEST_PFN_BASE + gfn, + SIM_GUEST_PFN_AS1 for SMM memory) are 1G
+	 * aligned exactly where the gfns are, so a huge page of an aligned guest
+	 * range is physically aligned; an alias at an unaligned offset is not, and
+	 * host_pfn_mapping_level() (mmu/fault.c) backs it with 4K pages. */
+	mc->vm.host_page_level = (u8)(1 + (unsigned)m->host_pages); /* PG_LEVEL_4K.. */
+	/* kvm_configure_mmu()'s max_huge_page_level (PG_LEVEL_*: 1 4K, 2 2M, 3 1G):
+	 * EPT: ept_caps_to_lpage_level(); NPT: 1G; shadow: 1G with GBPAGES, else 2M. */
+	if (m->tdp == SCN_TDP_EPT)
+		mc->vm.max_huge_page_level = f->ept.huge_1g ? 3 : f->ept.huge_2m ? 2 : 1;
+	else if (m->tdp == SCN_TDP_NPT)
+		mc->vm.max_huge_page_level = 3;
+	else
+		mc->vm.max_huge_page_level = f->gbpages ? 3 : 2;
 	mc->vm.sink = mmu_sink;
 	mc->vm.sink_ctx = sim;
 	gmem_set_memslots_updated(mc->mem, sim_memslots_updated, &mc->vm);

@@ -295,8 +295,17 @@ static int op_smi(struct sim *sim, struct sim_vcpu *v, const struct scn_step *st
 			"(not modelled)");
 		return MSC_EINVAL;
 	}
-	/* enter_smm_save_state_64/32(), then the vendor enter_smm hook (leaves
-	 * guest mode: nested SMM is not modelled, guest_mode is never set). */
+	if (v->cpu.r.guest_mode) {
+		/* vmx_enter_smm()/svm_enter_smm() first leave guest mode (a nested
+		 * VM-exit to L1, whose state the save area then holds) and RSM
+		 * re-enters L2: not modelled. */
+		step_path(sim, path, sizeof(path));
+		sim_err(sim, err, st->pos, path,
+			"smi: the vCPU runs L2; SMI in guest mode (vmx_enter_smm()'s nested "
+			"VM-exit and RSM's re-entry) is not modelled");
+		return MSC_EOPNOTSUPP;
+	}
+	/* enter_smm_save_state_64/32(), then the vendor enter_smm hook. */
 	save_state(v, buf);
 	/* kvm_smm_changed(true): HF_SMM set, context reset #1 (smm=1, old CRs). */
 	smm_changed(sim, v, true);

@@ -232,6 +232,24 @@ static void test_rsm_outside_smm_is_ud_and_smi_in_smm_an_error(void **state)
 	stop(&r);
 }
 
+/* vmx_enter_smm() would first leave guest mode; the model refuses SMI in L2 by name. */
+static void test_smi_in_guest_mode_is_refused(void **state)
+{
+	struct run r;
+	struct scn_error err;
+
+	(void)state;
+	start(&r, LONG_GUEST("", "{\"op\": \"vmentry\", \"vmx\": {\"vpid\": 1}, \"l2\": "
+				 "{\"cr0\": \"PE\"}}, {\"op\": \"smi\"}"));
+	steps(&r, 6);
+	assert_true(vcpu0(&r)->cpu.r.guest_mode);
+	assert_int_equal(sim_step(r.sim, &err), MSC_EOPNOTSUPP);
+	assert_string_equal(err.path, "/steps/6");
+	assert_non_null(strstr(err.msg, "SMI in guest mode"));
+	assert_false(vcpu0(&r)->cpu.r.smm);
+	stop(&r);
+}
+
 static void test_smbase_relocation_moves_the_save_area(void **state)
 {
 	struct run r;
@@ -302,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_access_in_smm_uses_the_smm_roots_ept),
 		cmocka_unit_test(test_rsm_restores_through_real_mode),
 		cmocka_unit_test(test_rsm_outside_smm_is_ud_and_smi_in_smm_an_error),
+		cmocka_unit_test(test_smi_in_guest_mode_is_refused),
 		cmocka_unit_test(test_smbase_relocation_moves_the_save_area),
 		cmocka_unit_test(test_smi_without_smram_behind_the_save_area_is_an_error),
 		cmocka_unit_test(test_32bit_layout_without_long_mode),
