@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cpu/mem.h"
 #include "cpu/types.h"
 
 /* Invariant violations seen so far (the program exits 1 when any). */
@@ -50,6 +51,34 @@ static inline double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	return v[n / 2];
+}
+
+/* Host frame of a guest frame: BENCH_PFN_BASE + gfn wherever a memslot of the gmem
+ * @ctx holds it (the engine's scheme, without aliases), always writable. */
+#define BENCH_PFN_BASE (1ULL << 28)
+static inline bool bench_gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
+{
+	const struct gmem *m = ctx;
+
+	if (!gmem_slot_find(m, as, gfn << PAGE_SHIFT, NULL))
+		return false;
+	*pfn = BENCH_PFN_BASE + gfn;
+	*writable = true;
+	return true;
+}
+
+/* The two page layouts: consecutive pages, or one page per 2 MiB region at a
+ * varying offset (so every fault needs a new level-1 table and the leaf index
+ * differs from page to page). */
+enum layout { DENSE, SPARSE };
+static const char *const layout_names[2] = {"dense", "sparse"};
+
+/* Page @i's byte offset in @l. */
+static inline u64 layout_off(enum layout l, u64 i)
+{
+	if (l == DENSE)
+		return i << PAGE_SHIFT;
+	return (i << 21) + ((i & 511) << PAGE_SHIFT);
 }
 
 #endif

@@ -62,30 +62,6 @@ static void check(bool ok, const char *what, u64 want, u64 got)
 	bench_check("bench_nested", ok, what, want, got);
 }
 
-enum layout { DENSE, SPARSE };
-static const char *const layout_names[2] = {"dense", "sparse"};
-
-/* Page @i's offset: consecutive pages, or one page per 2 MiB region (at a varying
- * offset, so the leaf index differs from page to page), as bench_tdp. */
-static u64 layout_off(enum layout l, u64 i)
-{
-	if (l == DENSE)
-		return i << PAGE_SHIFT;
-	return (i << 21) + ((i & 511) << PAGE_SHIFT);
-}
-
-/* L1 gfns are backed by host frames PFN_BASE + gfn wherever a memslot holds them. */
-static bool gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
-{
-	const struct gmem *m = ctx;
-
-	if (!gmem_slot_find(m, as, gfn << PAGE_SHIFT, NULL))
-		return false;
-	*pfn = PFN_BASE + gfn;
-	*writable = true;
-	return true;
-}
-
 /* The workload: N L2 gpas, the L1 gpas L1's EPT maps them to, L1's memory. */
 struct nset {
 	enum layout layout;
@@ -161,7 +137,7 @@ static int vm_create(struct vmi *x, struct nset *s, struct hmem *h, u64 budget)
 {
 	memset(x, 0, sizeof(*x));
 	spte_masks_init_ept(&x->masks, true, true, 46);
-	if (mmu_vm_init(&x->vm, h, s->m, &x->masks, gfn_to_pfn, s->m))
+	if (mmu_vm_init(&x->vm, h, s->m, &x->masks, bench_gfn_to_pfn, s->m))
 		return -1;
 	x->vm.sink = NULL;
 	x->vm.tdp_enabled = true;

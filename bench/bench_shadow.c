@@ -55,18 +55,6 @@ static void check(bool ok, const char *what, u64 want, u64 got)
 	bench_check("bench_shadow", ok, what, want, got);
 }
 
-/* Guest frames are backed by host frames PFN_BASE + gfn wherever a memslot holds them. */
-static bool gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
-{
-	const struct gmem *m = ctx;
-
-	if (!gmem_slot_find(m, as, gfn << PAGE_SHIFT, NULL))
-		return false;
-	*pfn = PFN_BASE + gfn;
-	*writable = true;
-	return true;
-}
-
 /* A long-mode guest: memory, registers, and the tables of one or more address spaces. */
 struct guest {
 	struct gmem *m;
@@ -118,7 +106,7 @@ static int vm_create(struct vmi *x, struct guest *g, struct hmem *h, u64 budget)
 {
 	memset(x, 0, sizeof(*x));
 	spte_masks_init_legacy(&x->masks, 46);
-	if (mmu_vm_init(&x->vm, h, g->m, &x->masks, gfn_to_pfn, g->m))
+	if (mmu_vm_init(&x->vm, h, g->m, &x->masks, bench_gfn_to_pfn, g->m))
 		return -1;
 	x->vm.sink = NULL;
 	if (mmu_vm_set_nr_mmu_pages(&x->vm, budget))
@@ -137,8 +125,6 @@ static void vm_destroy(struct vmi *x)
 
 /* ---- shadow faults ---- */
 
-enum layout { DENSE, SPARSE };
-
 /* The fault workload: N mapped addresses and the gfn each maps. */
 struct fault_set {
 	enum layout layout;
@@ -151,13 +137,10 @@ struct fault_set {
 	struct walk_ctx ctx;
 };
 
-/* Page @i's linear address: consecutive pages, or one page per 2 MiB region (at a
- * varying offset, so the leaf index differs from fault to fault). */
+/* Page @i's linear address in @l. */
 static u64 layout_va(enum layout l, u64 i)
 {
-	if (l == DENSE)
-		return VA_BASE + (i << PAGE_SHIFT);
-	return VA_BASE + (i << 21) + ((i & 511) << PAGE_SHIFT);
+	return VA_BASE + layout_off(l, i);
 }
 
 /* Build the guest's tables for @n pages of @layout and count the distinct guest

@@ -75,18 +75,6 @@ static void check(bool ok, const char *what, u64 want, u64 got)
 	bench_check("bench_tdp", ok, what, want, got);
 }
 
-enum layout { DENSE, SPARSE };
-static const char *const layout_names[2] = {"dense", "sparse"};
-
-/* Page @i's offset: consecutive pages, or one page per 2 MiB region (at a varying
- * offset, so the leaf index differs from page to page). */
-static u64 layout_off(enum layout l, u64 i)
-{
-	if (l == DENSE)
-		return i << PAGE_SHIFT;
-	return (i << 21) + ((i & 511) << PAGE_SHIFT);
-}
-
 /* ---- TDP faults ---- */
 
 /* One TDP configuration of the host. */
@@ -103,18 +91,6 @@ static const struct tcfg tcfgs[] = {
 	{"NPT 4-level", false, 4, false},
 	{"EPT 4 TDP MMU", true, 4, true},
 };
-
-/* Guest frames are backed by host frames PFN_BASE + gfn wherever a memslot holds them. */
-static bool gfn_to_pfn(void *ctx, u8 as, gfn_t gfn, hfn_t *pfn, bool *writable)
-{
-	const struct gmem *m = ctx;
-
-	if (!gmem_slot_find(m, as, gfn << PAGE_SHIFT, NULL))
-		return false;
-	*pfn = PFN_BASE + gfn;
-	*writable = true;
-	return true;
-}
 
 /* KVM's tables in hmem as the hardware reads them (A/D writes are dropped: the
  * SPTEs KVM builds have A set already). */
@@ -205,7 +181,7 @@ static int vm_create(struct vmi *x, const struct tcfg *c, struct tdp_set *s, str
 		spte_masks_init_ept(&x->masks, true, true, maxphy);
 	else
 		spte_masks_init_legacy(&x->masks, 46);
-	if (mmu_vm_init(&x->vm, h, s->m, &x->masks, gfn_to_pfn, s->m))
+	if (mmu_vm_init(&x->vm, h, s->m, &x->masks, bench_gfn_to_pfn, s->m))
 		return -1;
 	x->vm.sink = NULL;
 	x->vm.tdp_enabled = true;
