@@ -8,7 +8,8 @@
  * INVLPG, TLB flushes and zaps; the engine runs it with sim_set_audit(). Every
  * divergence (the transparency check) and audit violation is reported; the
  * exit code is 0 only when there are none. Expectation failures are not
- * counted: the steps carry no expectations about their outcome.
+ * counted: the steps carry no expectations about their outcome. --nested adds
+ * an L2 guest (vmentry/vmexit) and, on TDP machines, L1's EPT/NPT tables for it.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -47,7 +48,21 @@ struct soak_opts {
 	enum soak_machine machine;
 	bool ext; /* gaps, pre_fault, memslot_add/delete (TDP machines, or --pre-fault) */
 	bool smm; /* smi ... rsm sequences (--smm) */
+	bool nested; /* vmentry/vmexit and L1's EPT/NPT tables for L2 (--nested) */
 };
+
+/*
+ * --nested: L1's EPT (ept4) or NPT (4-level, nCR3) tables for L2 at two roots
+ * below the data pages. Each maps L2 gpa 0..2 MiB (L2's CR3 roots and the low
+ * data pages) with one 2 MiB leaf, identity; 0x200000..0x3fffff with 4 KiB
+ * leaves onto random L1 data pages (L1's edits move them); the pool
+ * (L2's page tables, shared with L1) and the far regions identity with 2 MiB
+ * leaves. L2 runs L1's address spaces: its CR3 is one of their roots.
+ */
+#define SOAK_NEST_ROOTS 2
+#define SOAK_NEST_NB 511 /* region B pages (entry 511 is the windows' target) */
+#define SOAK_NEST_SETUP 192 /* region B pages mapped by the set-up */
+#define SOAK_MAX_VCPUS 4
 
 struct soak_gen {
 	u64 x; /* xorshift64 state */
@@ -61,6 +76,11 @@ struct soak_gen {
 	u64 built4k[SOAK_MAX_AS]; /* bit i: va i's path exists */
 	unsigned mapped2m[SOAK_MAX_AS];
 	unsigned win[SOAK_MAX_AS]; /* bit k: window k maps a page table */
+	/* --nested: region B's leaves present now (per root), region A's 2 MiB
+	 * leaf present, and which vCPUs run L2. */
+	u64 nb_map[SOAK_NEST_ROOTS][(SOAK_NEST_NB + 63) / 64];
+	bool na_map[SOAK_NEST_ROOTS];
+	bool in_l2[SOAK_MAX_VCPUS];
 };
 
 static u64 rnd(struct soak_gen *g)
@@ -437,6 +457,178 @@ static void gen_smm(struct soak_gen *g, unsigned vcpu)
 	out(g, "}");
 }
 
+/* ---- --nested ---- */
+
+static bool soak_tdp(const struct soak_gen *g)
+{
+	return g->o.machine != SOAK_SHADOW;
+}
+
+static bool soak_amd(const struct soak_gen *g)
+{
+	return g->o.machine == SOAK_NPT || g->o.machine == SOAK_NPT_TDP_MMU;
+}
+
+static u64 nest_root(unsigned r)
+{
+	return 0x5000ULL + 0x1000ULL * r;
+}
+
+static u64 nest_gpa_b(unsigned j)
+{
+	return 0x200000ULL + (u64)j * 0x1000;
+}
+
+/* L1's leaf rights for L2: mostly all, else read-only, no exec, exec-only or
+ * not-user (NPT), A/D preset, or an uncached memory type (EPT). */
+static const char *nest_flags(struct soak_gen *g)
+{
+	static const char *const ept[] = {
+		"R|W|X|MT=WB", "R|W|X|MT=WB", "R|W|X|MT=WB",	 "R|X|MT=WB",	"R|MT=WB",
+		"R|W|MT=WB",   "X|MT=WB",     "R|W|X|MT=WB|A|D", "R|W|X|MT=UC", "R|W|X|IPAT|MT=WB",
+	};
+	static const char *const npt[] = {
+		"P|W|U", "P|W|U", "P|W|U", "P|U", "P|W|U|NX", "P|W", "P|W|U|A|D", "P|U|NX",
+	};
+
+	if (soak_amd(g))
+		return npt[pick(g, MSC_ARRAY_SIZE(npt))];
+	return ept[pick(g, MSC_ARRAY_SIZE(ept))];
+}
+
+static const char *nest_fmt(const struct soak_gen *g)
+{
+	return soak_amd(g) ? "4level" : "ept4";
+}
+
+static void nest_map(struct soak_gen *g, unsigned vcpu, unsigned r, u64 gpa, u64 pa, bool big,
+		     const char *flags, bool guest)
+{
+	step_begin(g, vcpu, "map");
+	out(g, ", \"format\": \"%s\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", \"pa\": \"0x%llx\"",
+	    nest_fmt(g), (unsigned long long)nest_root(r), (unsigned long long)gpa,
+	    (unsigned long long)pa);
+	if (big)
+		out(g, ", \"size\": \"2m\"");
+	out(g, ", \"flags\": \"%s\"%s}", flags, guest ? ", \"mode\": \"guest\"" : "");
+}
+
+/* The set-up's EPT/NPT tables (host writes, before anything runs). */
+static void gen_nest_setup(struct soak_gen *g)
+{
+	static const u64 ident[] = {0x400000ULL, 0x600000ULL, SOAK_GAP_GPA, SOAK_XSLOT_GPA,
+				    SOAK_HIGH_GPA};
+	const char *all = soak_amd(g) ? "P|W|U" : "R|W|X|MT=WB";
+
+	for (unsigned r = 0; r < SOAK_NEST_ROOTS; r++) {
+		nest_map(g, 0, r, 0, 0, true, all, false);
+		g->na_map[r] = true;
+		for (size_t k = 0; k < MSC_ARRAY_SIZE(ident); k++)
+			nest_map(g, 0, r, ident[k], ident[k], true, all, false);
+		nest_map(g, 0, r, nest_gpa_b(0), nest_gpa_b(0), false, all, false);
+		g->nb_map[r][0] |= 1;
+		for (unsigned k = 0; k < SOAK_NEST_SETUP; k++) {
+			unsigned j = pick(g, SOAK_NEST_NB);
+
+			nest_map(g, 0, r, nest_gpa_b(j), pa4k(g), false, nest_flags(g), false);
+			g->nb_map[r][j / 64] |= BIT_ULL(j % 64);
+		}
+	}
+}
+
+/* L1 edits its EPT/NPT tables (guest writes: trapped and emulated, or unsync). */
+static void gen_nest_edit(struct soak_gen *g, unsigned vcpu)
+{
+	unsigned r = pick(g, SOAK_NEST_ROOTS), k = pick(g, 20), j = pick(g, SOAK_NEST_NB);
+	bool present = g->nb_map[r][j / 64] & BIT_ULL(j % 64);
+	u64 val;
+
+	if (k < 2) {
+		/* Region A (L2's roots and low data): new rights, or gone for a while. */
+		if (g->na_map[r] && !pick(g, 4)) {
+			step_begin(g, vcpu, "unmap");
+			out(g,
+			    ", \"format\": \"%s\", \"root\": \"0x%llx\", \"va\": \"0x0\", "
+			    "\"mode\": \"guest\"}",
+			    nest_fmt(g), (unsigned long long)nest_root(r));
+			g->na_map[r] = false;
+			return;
+		}
+		nest_map(g, vcpu, r, 0, 0, true,
+			 pick(g, 2) ? (soak_amd(g) ? "P|W|U" : "R|W|X|MT=WB") : nest_flags(g),
+			 true);
+		g->na_map[r] = true;
+		return;
+	}
+	if (k < 5 && present) {
+		step_begin(g, vcpu, "unmap");
+		out(g,
+		    ", \"format\": \"%s\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", "
+		    "\"mode\": \"guest\"}",
+		    nest_fmt(g), (unsigned long long)nest_root(r),
+		    (unsigned long long)nest_gpa_b(j));
+		g->nb_map[r][j / 64] &= ~BIT_ULL(j % 64);
+		return;
+	}
+	if (k < 9) {
+		/* A raw leaf: random rights (EPT: W without R and reserved memory
+		 * types are misconfigurations), memory type, A/D and IPAT. */
+		val = rnd(g);
+		if (soak_amd(g)) {
+			val = (val & 0x67) | (val & 0x100 ? BIT_ULL(63) : 0);
+			present = val & 1;
+		} else {
+			val = (val & 0x347) | ((val & 0x80) ? (val & 0x38) : 0x30);
+			present = val & 7;
+		}
+		step_begin(g, vcpu, "set_entry");
+		out(g,
+		    ", \"format\": \"%s\", \"root\": \"0x%llx\", \"va\": \"0x%llx\", \"level\": 1, "
+		    "\"value\": \"0x%llx\", \"mode\": \"guest\"}",
+		    nest_fmt(g), (unsigned long long)nest_root(r),
+		    (unsigned long long)nest_gpa_b(j), (unsigned long long)(pa4k(g) | val));
+		if (present)
+			g->nb_map[r][j / 64] |= BIT_ULL(j % 64);
+		else
+			g->nb_map[r][j / 64] &= ~BIT_ULL(j % 64);
+		return;
+	}
+	nest_map(g, vcpu, r, nest_gpa_b(j), pa4k(g), false, nest_flags(g), true);
+	g->nb_map[r][j / 64] |= BIT_ULL(j % 64);
+}
+
+/* L1 enters L2 (L2 runs one of L1's address spaces, in long mode), or L2 exits. */
+static void gen_nest_transition(struct soak_gen *g, unsigned vcpu)
+{
+	static const char *const cr4s[] = {"PAE", "PAE", "PAE|SMEP", "PAE|SMAP", "PAE|SMEP|SMAP"};
+	unsigned r = pick(g, SOAK_NEST_ROOTS), id = pick(g, 4), t = pick(g, 5);
+	bool tdp = soak_tdp(g) && t;
+
+	if (g->in_l2[vcpu]) {
+		step_begin(g, vcpu, "vmexit");
+		out(g, "}");
+		g->in_l2[vcpu] = false;
+		return;
+	}
+	step_begin(g, vcpu, "vmentry");
+	if (soak_amd(g))
+		out(g, ", \"svm\": {\"ncr3\": \"0x%llx\", \"asid\": %u, \"npt\": %s}",
+		    (unsigned long long)(tdp ? nest_root(r) : 0), 1 + id % 3,
+		    tdp ? "true" : "false");
+	else if (tdp)
+		/* WB, 4 levels, A/D on in one entry of two. */
+		out(g, ", \"vmx\": {\"eptp\": \"0x%llx\", \"vpid\": %u}",
+		    (unsigned long long)(nest_root(r) | (t & 1 ? 0x5e : 0x1e)), id);
+	else
+		out(g, ", \"vmx\": {\"vpid\": %u}", id);
+	out(g,
+	    ", \"l2\": {\"cr0\": \"%s\", \"cr4\": \"%s\", \"efer\": \"LME|NXE\", \"cr3\": "
+	    "\"0x%llx\", \"cs_l\": 1}}",
+	    pick(g, 3) ? "PE|PG|WP" : "PE|PG", cr4s[pick(g, MSC_ARRAY_SIZE(cr4s))],
+	    (unsigned long long)root_of(pick(g, g->nas)));
+	g->in_l2[vcpu] = true;
+}
+
 /* The extension's share of the steps (only with --machine other than shadow,
  * --pre-fault or --smm, so that the default stream is today's). */
 static bool gen_ext_step(struct soak_gen *g, unsigned vcpu)
@@ -447,8 +639,14 @@ static bool gen_ext_step(struct soak_gen *g, unsigned vcpu)
 		gen_pre_fault(g, vcpu);
 	else if (g->o.ext && x < 6)
 		gen_memslot(g, vcpu);
+	else if (g->o.smm && x >= 6 && x < 8 && g->in_l2[vcpu])
+		gen_nest_transition(g, vcpu); /* no SMI in L2: vmexit first */
 	else if (g->o.smm && x >= 6 && x < 8)
 		gen_smm(g, vcpu);
+	else if (g->o.nested && x >= 8 && x < 12)
+		gen_nest_transition(g, vcpu);
+	else if (g->o.nested && soak_tdp(g) && x >= 12 && x < 19)
+		gen_nest_edit(g, vcpu);
 	else
 		return false;
 	return true;
@@ -458,7 +656,7 @@ static void gen_step(struct soak_gen *g)
 {
 	unsigned vcpu = pick(g, g->nvcpus), r;
 
-	if ((g->o.ext || g->o.smm) && gen_ext_step(g, vcpu))
+	if ((g->o.ext || g->o.smm || g->o.nested) && gen_ext_step(g, vcpu))
 		return;
 	r = pick(g, 100);
 	if (r < 16) {
@@ -529,12 +727,19 @@ static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, const struct so
 	g.nvcpus = nvcpus;
 	g.nas = 2 + pick(&g, 3);
 	out(&g, "{\n  \"version\": 1,\n  \"name\": \"soak seed %llu", (unsigned long long)seed);
-	if (m != SOAK_SHADOW || o->ext || o->smm)
-		out(&g, " %s%s%s", soak_machine_names[m],
-		    o->ext && m == SOAK_SHADOW ? " pre-fault" : "", o->smm ? " smm" : "");
+	if (m != SOAK_SHADOW || o->ext || o->smm || o->nested)
+		out(&g, " %s%s%s%s", soak_machine_names[m],
+		    o->ext && m == SOAK_SHADOW ? " pre-fault" : "", o->smm ? " smm" : "",
+		    o->nested ? " nested" : "");
 	out(&g, "\",\n  \"machine\": {\n");
 	if (m == SOAK_NPT || m == SOAK_NPT_TDP_MMU)
 		out(&g, "    \"vendor\": \"amd\",\n");
+	/* Nested NPT: no LA57, so the host NPT is 4-level like L1's (as in
+	 * scenarios/mmu/17-nested-npt.json). */
+	if (o->nested && (m == SOAK_NPT || m == SOAK_NPT_TDP_MMU))
+		out(&g, "    \"features\": [\"nx\", \"pse\", \"pse36\", \"pae\", \"pge\", \"1g\", "
+			"\"lm\", \"smep\", \"smap\", \"pku\", \"pcid\", \"invpcid\", \"svm\", "
+			"\"npt\"],\n");
 	if (m != SOAK_SHADOW)
 		out(&g, "    \"tdp\": \"%s\",\n    \"tdp_mmu\": %s,\n",
 		    m == SOAK_EPT || m == SOAK_EPT_TDP_MMU ? "ept" : "npt",
@@ -556,6 +761,8 @@ static char *soak_generate(u64 seed, u32 steps, unsigned nvcpus, const struct so
 		g.mapped4k[as] |= 1;
 		g.built4k[as] |= 1;
 	}
+	if (o->nested && m != SOAK_SHADOW)
+		gen_nest_setup(&g);
 	for (unsigned v = 0; v < nvcpus; v++) {
 		step_begin(&g, v, "set");
 		out(&g, ", \"cr0\": \"PE\", \"cr4\": \"PAE\", \"efer\": \"LME|NXE\", \"cr3\": "
@@ -578,6 +785,9 @@ struct soak_sink {
 	u32 divergences, audit;
 	u32 pf_ok, pf_partial, pf_enoent, pf_einval, pf_other; /* pre_fault results */
 	u32 smm, memslot; /* SMM entries, memslot changes */
+	/* --nested: VM entries (with nested EPT/NPT), exits reflected to L1, and
+	 * the accesses whose outcome is an EPT violation / misconfiguration / #NPF */
+	u32 entries, entries_tdp, reflected, ept_violation, ept_misconfig, npf;
 	u32 first_step;
 	bool any;
 	bool verbose;
@@ -604,6 +814,17 @@ static void soak_sink_fn(void *ctx, const struct sim_event *ev)
 		s->smm++;
 	if (ev->kind == SIM_EV_MEMSLOT)
 		s->memslot++;
+	if (ev->kind == SIM_EV_NESTED && ev->u.nested.entry) {
+		s->entries++;
+		s->entries_tdp += ev->u.nested.tdp;
+	}
+	if (ev->kind == SIM_EV_VMEXIT && ev->u.vmexit.reflect)
+		s->reflected++;
+	if (ev->kind == SIM_EV_ACCESS) {
+		s->ept_violation += ev->u.access.fault == SCN_FAULT_EPT_VIOLATION;
+		s->ept_misconfig += ev->u.access.fault == SCN_FAULT_EPT_MISCONFIG;
+		s->npf += ev->u.access.fault == SCN_FAULT_NPF;
+	}
 	if (ev->kind != SIM_EV_DIVERGENCE)
 		return;
 	t = ev->u.divergence.text ? ev->u.divergence.text : "";
@@ -667,7 +888,7 @@ static void soak_print_ext(const struct sim *sim, unsigned nvcpus, const struct 
 static int soak_usage(void)
 {
 	fprintf(stderr, "usage: mmuscope soak --seed S --steps N [--vcpus V] [--machine M] "
-			"[--smm] [--pre-fault] [--print] [--all]\n"
+			"[--smm] [--pre-fault] [--nested] [--print] [--all]\n"
 			"  M: shadow (default), ept, ept-tdp-mmu, npt, npt-tdp-mmu\n");
 	return CLI_USAGE;
 }
@@ -717,6 +938,8 @@ int cli_soak(int argc, char **argv)
 			o.smm = true;
 		} else if (!strcmp(a, "--pre-fault")) {
 			o.ext = true;
+		} else if (!strcmp(a, "--nested")) {
+			o.nested = true;
 		} else if (!strcmp(a, "--print")) {
 			print = true;
 		} else if (!strcmp(a, "--all")) {
@@ -730,10 +953,10 @@ int cli_soak(int argc, char **argv)
 		return soak_usage();
 	if (o.machine != SOAK_SHADOW)
 		o.ext = true;
-	if (o.machine != SOAK_SHADOW || o.ext || o.smm)
-		snprintf(tag, sizeof(tag), " (%s%s%s)", soak_machine_names[o.machine],
+	if (o.machine != SOAK_SHADOW || o.ext || o.smm || o.nested)
+		snprintf(tag, sizeof(tag), " (%s%s%s%s)", soak_machine_names[o.machine],
 			 o.ext && o.machine == SOAK_SHADOW ? ", pre-fault" : "",
-			 o.smm ? ", smm" : "");
+			 o.smm ? ", smm" : "", o.nested ? ", nested" : "");
 	text = soak_generate(seed, steps, nvcpus, &o, &len);
 	if (!text) {
 		fprintf(stderr, "mmuscope soak: out of memory\n");
@@ -772,6 +995,11 @@ int cli_soak(int argc, char **argv)
 	soak_print_stats(sim, nvcpus);
 	if (tag[0])
 		soak_print_ext(sim, nvcpus, &sk);
+	if (o.nested)
+		printf("  nested: vmentry %u (nested tdp %u) reflected %u; L2 outcomes "
+		       "ept_violation %u ept_misconfig %u npf %u\n",
+		       sk.entries, sk.entries_tdp, sk.reflected, sk.ept_violation, sk.ept_misconfig,
+		       sk.npf);
 	ret = sk.any ? CLI_FAIL : CLI_OK;
 out:
 	if (sim)

@@ -542,7 +542,14 @@ static void nested_reflect_fault(struct walk_fault *wf, u64 addr, u64 error_code
 
 	wf->gpa = addr;
 	if (wf->kind == WALK_FAULT_EPT_VIOLATION) {
-		wf->exit_qual &= ~gva_bits;
+		/* FNAME(walk_addr_generic) (PTTYPE_EPT): bits 2:0 from the fault's own
+		 * error code -- write, "user" (KVM's read), fetch -- which may name
+		 * more than one access (with EPT A/D a guest-table read is a write
+		 * too); bits 5:3 from the EPT entries walked. */
+		wf->exit_qual &= ~(gva_bits | GENMASK_ULL(2, 0));
+		wf->exit_qual |= (error_code & PFERR_W) ? BIT_ULL(1) : 0;
+		wf->exit_qual |= (error_code & PFERR_U) ? BIT_ULL(0) : 0;
+		wf->exit_qual |= (error_code & PFERR_FETCH) ? BIT_ULL(2) : 0;
 		if (error_code & PFERR_GUEST_FINAL)
 			wf->exit_qual |= gva_bits;
 		else if (error_code & PFERR_GUEST_PAGE)

@@ -18,12 +18,19 @@
  *
  *   bit    meaning
  *   0      P: KVM's pm_mask (PT_PRESENT_MASK | shadow_me_value, the SME bit is 0 here)
+ *   1,2,5  W, U, A: added to pm_mask under a 4/5-level shadow NPT root, whose
+ *          pml4_root[0] (-> pae_root) and pml5_root[0] (-> pml4_root) use it too
  *   51:12  the host table of a level-2 shadow page (sp->spt)
  *
  * INVALID_PAE_ROOT (0) marks a guest PDPTE that is not present (KVM cannot use
  * INVALID_PAGE there: the CPU would read it as a present PDPTE).
  */
 #define PT_PRESENT_MASK BIT_ULL(0)
+/* pm_mask of a 32-bit/PAE L1 NPT shadowed with a 4/5-level host NPT: every
+ * special-root entry is also A|W|U (the NPT walk is a user access). */
+#define PT_WRITABLE_MASK BIT_ULL(1)
+#define PT_USER_MASK BIT_ULL(2)
+#define PT_ACCESSED_MASK BIT_ULL(5)
 /* __PT_BASE_ADDR_MASK (mmu_internal.h): the table address of a CR3 or entry. */
 #define PT_BASE_ADDR_MASK GENMASK_ULL(51, 12)
 /* A PAE CR3 holds the 32-byte aligned PDPT address in bits 31:5 (SDM 4.4.1). */
@@ -520,7 +527,7 @@ static void unwind_pae_root(struct mmu_vm *vm, u64 *pae_root)
  * entries whose @present[i] is false stay INVALID_PAE_ROOT.
  */
 static int fill_pae_root(struct mmu_vcpu *v, u64 *pae_root, const gfn_t gfn[4],
-			 const bool present[4], bool quadrants)
+			 const bool present[4], bool quadrants, u64 pm_mask)
 {
 	unsigned i;
 	hpa_t root;
@@ -536,7 +543,7 @@ static int fill_pae_root(struct mmu_vcpu *v, u64 *pae_root, const gfn_t gfn[4],
 			unwind_pae_root(v->vm, pae_root);
 			return r;
 		}
-		pae_root[i] = root | PT_PRESENT_MASK; /* pm_mask */
+		pae_root[i] = root | pm_mask;
 	}
 	return 0;
 }
@@ -574,7 +581,7 @@ static int mmu_alloc_direct_roots(struct mmu_vcpu *v)
 			return r;
 		for (i = 0; i < 4; i++)
 			gfn[i] = (gfn_t)i << (30 - PAGE_SHIFT);
-		r = fill_pae_root(v, pae_root, gfn, all, false);
+		r = fill_pae_root(v, pae_root, gfn, all, false, PT_PRESENT_MASK);
 		if (r)
 			return r;
 		mmu->root.hpa = mmu->pae_root;
@@ -602,7 +609,9 @@ static void read_pdptrs(struct mmu_vcpu *v, u64 pgd)
 	u8 as = (u8)mmu->root_role.smm;
 	unsigned i;
 
-	if (v->pdptr_regs) {
+	/* guest_mmu's get_pdptr is nested_svm_get_tdp_pdptr(): SVM caches no PDPTEs
+	 * for nCR3, they are read from L1's memory. */
+	if (v->pdptr_regs && mmu != &v->guest_mmu) {
 		memcpy(mmu->pdptrs, v->pdptr_regs, sizeof(mmu->pdptrs));
 		return;
 	}
@@ -634,6 +643,7 @@ static int mmu_alloc_shadow_roots(struct mmu_vcpu *v, u64 pgd)
 	u8 guest_level = (u8)mmu->cpu_role.base.level;
 	gfn_t root_gfn = (pgd & PT_BASE_ADDR_MASK) >> PAGE_SHIFT;
 	bool present[4] = {true, true, true, true};
+	u64 pm_mask = PT_PRESENT_MASK; /* | shadow_me_value, 0 here */
 	gfn_t gfn[4];
 	u64 *pae_root;
 	hpa_t root;
@@ -667,7 +677,13 @@ static int mmu_alloc_shadow_roots(struct mmu_vcpu *v, u64 pgd)
 		return r;
 
 	if (guest_level >= PT64_ROOT_4LEVEL) {
-		/* A long-mode guest: one root SP shadowing (and write-protecting) its PML4/PML5. */
+		/*
+		 * A long-mode guest: one root SP shadowing (and write-protecting) its
+		 * PML4/PML5. A 5-level host NPT over a 4-level L1 NPT makes it a
+		 * passthrough SP (role.passthrough from kvm_init_shadow_npt_mmu()): level
+		 * 5 at L1's PML4 gfn, shadowing no guest table; FNAME(fetch) links its
+		 * entry to the level-4 SP of the same gfn, which shadows L1's PML4.
+		 */
 		r = mmu_alloc_root(v, root_gfn, 0, (u8)mmu->root_role.level, &root);
 		if (r)
 			return r;
@@ -676,12 +692,26 @@ static int mmu_alloc_shadow_roots(struct mmu_vcpu *v, u64 pgd)
 		return 0;
 	}
 
-	/* A 32-bit guest shadowed with PAE tables (a 4/5-level host root is shadow NPT only). */
-	if (mmu->root_role.level >= PT64_ROOT_4LEVEL)
-		return MSC_EOPNOTSUPP;
+	/*
+	 * A 32-bit guest shadowed with PAE tables. With a 4/5-level root (shadow NPT
+	 * of a 32-bit/PAE L1 NPT only) the special roots sit on top: pml4_root[0] ->
+	 * pae_root and, 5-level, pml5_root[0] -> pml4_root, allocated by
+	 * mmu_alloc_special_roots(); their entries and the pae_root's get A|W|U.
+	 */
 	r = get_pae_root(v->vm, mmu, &pae_root);
 	if (r)
 		return r;
+	if (mmu->root_role.level >= PT64_ROOT_4LEVEL) {
+		pm_mask |= PT_ACCESSED_MASK | PT_WRITABLE_MASK | PT_USER_MASK;
+		if (!mmu->pml4_root) /* WARN_ON_ONCE */
+			return MSC_EIO;
+		special_root_ptr(v->vm, mmu->pml4_root)[0] = mmu->pae_root | pm_mask;
+		if (mmu->root_role.level == PT64_ROOT_5LEVEL) {
+			if (!mmu->pml5_root) /* WARN_ON_ONCE */
+				return MSC_EIO;
+			special_root_ptr(v->vm, mmu->pml5_root)[0] = mmu->pml4_root | pm_mask;
+		}
+	}
 	for (i = 0; i < 4; i++) {
 		if (guest_level == PT32E_ROOT_LEVEL) {
 			/* One PAE page directory per present PDPTE, quadrant 0. */
@@ -692,24 +722,57 @@ static int mmu_alloc_shadow_roots(struct mmu_vcpu *v, u64 pgd)
 			gfn[i] = root_gfn;
 		}
 	}
-	r = fill_pae_root(v, pae_root, gfn, present, guest_level == PT32_ROOT_LEVEL);
+	r = fill_pae_root(v, pae_root, gfn, present, guest_level == PT32_ROOT_LEVEL, pm_mask);
 	if (r)
 		return r;
-	mmu->root.hpa = mmu->pae_root;
+	if (mmu->root_role.level == PT64_ROOT_5LEVEL)
+		mmu->root.hpa = mmu->pml5_root;
+	else if (mmu->root_role.level == PT64_ROOT_4LEVEL)
+		mmu->root.hpa = mmu->pml4_root;
+	else
+		mmu->root.hpa = mmu->pae_root;
 	mmu->root.pgd = pgd;
 	return 0;
 }
 
 /*
- * mmu_alloc_special_roots(): pml4_root/pml5_root exist only to shadow a 32-bit
- * or PAE L1 NPT with a 64-bit host NPT; that comes with shadow NPT.
+ * mmu_alloc_special_roots(): pae_root, pml4_root and (5-level host) pml5_root
+ * exist only to shadow a 32-bit or PAE L1 NPT with a 64-bit host NPT: L1's NPT
+ * has no level to shadow above its PDPT. Allocated on demand, all together;
+ * once allocated they stay until the vCPU is destroyed (free_mmu_pages()).
+ * The host NPT level is fixed, so a present pml4_root with pml5 unneeded or
+ * present is complete.
  */
-static int mmu_alloc_special_roots(const struct kvm_mmu *mmu)
+static int mmu_alloc_special_roots(struct mmu_vcpu *v, struct kvm_mmu *mmu)
 {
+	bool need_pml5 = mmu->root_role.level > PT64_ROOT_4LEVEL;
+	hpa_t pae = 0, pml4 = 0, pml5 = 0;
+	int r;
+
 	if (mmu->root_role.direct || mmu->cpu_role.base.level >= PT64_ROOT_4LEVEL ||
 	    mmu->root_role.level < PT64_ROOT_4LEVEL)
 		return 0;
-	return MSC_EOPNOTSUPP;
+	if (mmu->pae_root && mmu->pml4_root && (!need_pml5 || mmu->pml5_root))
+		return 0;
+	/* Allocated in concert: yell (WARN_ON_ONCE) and bail on a partial set. The
+	 * model's pae_root may predate them only if it was built without them,
+	 * which a 4/5-level root role never does. */
+	if (!v->tdp_enabled || mmu->pae_root || mmu->pml4_root || (need_pml5 && mmu->pml5_root))
+		return MSC_EIO;
+	r = hmem_alloc_page(v->vm->hmem, &pae);
+	if (!r)
+		r = hmem_alloc_page(v->vm->hmem, &pml4);
+	if (!r && need_pml5)
+		r = hmem_alloc_page(v->vm->hmem, &pml5);
+	if (r) {
+		hmem_free_page(v->vm->hmem, pae);
+		hmem_free_page(v->vm->hmem, pml4);
+		return r;
+	}
+	mmu->pae_root = pae;
+	mmu->pml4_root = pml4;
+	mmu->pml5_root = pml5;
+	return 0;
 }
 
 /* kvm_mmu_load() (reached through kvm_mmu_reload(), so a valid root is left alone) */
@@ -720,12 +783,11 @@ int mmu_load(struct mmu_vcpu *v, u64 pgd)
 
 	if (VALID_PAGE(mmu->root.hpa))
 		return 0;
-	/* guest_mmu: shadow EPT/NPT of L1's tables; a passthrough root (5-level host
-	 * NPT over a 4-level L1 NPT) is not built. */
-	if (mmu == &v->nested_mmu || mmu->root_role.passthrough)
+	/* nested_mmu only walks L2's tables: it never owns a root. */
+	if (mmu == &v->nested_mmu)
 		return MSC_EOPNOTSUPP;
 	/* mmu_topup_memory_caches(): the model allocates straight from hmem. */
-	r = mmu_alloc_special_roots(mmu);
+	r = mmu_alloc_special_roots(v, mmu);
 	if (r)
 		return r;
 	if (mmu->root_role.direct)

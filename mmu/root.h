@@ -121,9 +121,11 @@ bool mmu_new_pgd(struct mmu_vcpu *v, struct kvm_mmu *mmu, u64 new_pgd);
  * otherwise; PAE roots read the guest PDPTEs through vm->gmem in the role's
  * address space; a root gfn outside the memslots gets the dummy root).
  * With tdp_mmu_enabled a direct root comes from kvm_tdp_mmu_alloc_root().
- * guest_mmu (shadow EPT/NPT) loads an indirect root of L1's EPT/NPT table at @pgd.
- * Returns 0, MSC_ENOSPC (no pages), MSC_EOPNOTSUPP (a root kind the model does
- * not build yet: passthrough roots, a 32-bit/PAE L1 NPT on a 64-bit host).
+ * guest_mmu (shadow EPT/NPT) loads an indirect root of L1's EPT/NPT table at @pgd:
+ * a passthrough level-5 SP over a 4-level L1 NPT on a 5-level host NPT, and the
+ * special pml4_root/pml5_root (-> pae_root) over a 32-bit/PAE L1 NPT
+ * (mmu_alloc_special_roots()). Returns 0, MSC_ENOSPC (no pages), MSC_EIO (a
+ * partial special-root set: KVM's WARN), MSC_EOPNOTSUPP (@v->mmu is nested_mmu).
  * Like kvm_mmu_reload(), it does nothing (returns 0) while root.hpa is valid.
  * Emits ROOT_LOAD.
  */

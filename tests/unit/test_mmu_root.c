@@ -580,12 +580,9 @@ static void test_unbuilt_root_kinds_are_refused(void **state)
 	(void)state;
 	set_long_mode(f);
 	mmu_init_context(&f->v, &f->r);
-	/* (TDP MMU roots: tests/unit/test_mmu_tdp.c; shadow EPT/NPT roots:
-	 * tests/unit/test_nested.c.) A passthrough root (5-level host NPT over a
-	 * 4-level L1 NPT) is not built, nor a root for nested_mmu (it has none). */
-	f->v.mmu = &f->v.guest_mmu;
-	f->v.guest_mmu.root_role.passthrough = 1;
-	EXPECT_ERR(MSC_EOPNOTSUPP, mmu_load(&f->v, 0));
+	/* (TDP MMU roots: tests/unit/test_mmu_tdp.c; shadow EPT/NPT roots, the
+	 * passthrough and special roots included: tests/unit/test_nested.c.) No root
+	 * is built for nested_mmu (it has none). */
 	f->v.mmu = &f->v.nested_mmu;
 	EXPECT_ERR(MSC_EOPNOTSUPP, mmu_load(&f->v, 0));
 	f->v.mmu = &f->v.root_mmu;

@@ -4,7 +4,9 @@
  * guest_mmu root of L1's EPT table, FNAME(page_fault) for PTTYPE_EPT (a fix
  * copies L1's rights, a refusal is reflected to L1 with the qualification the
  * architecture gives), the root cache across L1/L2, the guest_mode roles of L2
- * without nested TDP, and the engine's vmentry/vmexit ops.
+ * without nested TDP, the engine's vmentry/vmexit ops, and the shadow NPT roots
+ * of a 5-level host: the passthrough root over a 4-level L1 NPT and the special
+ * pml5_root/pml4_root/pae_root over a 32-bit L1 NPT.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include "cpu/mem.h"
 #include "cpu/ptbuild.h"
 #include "cpu/walk.h"
+#include "mmu/audit.h"
 #include "mmu/fault.h"
 #include "mmu/nested.h"
 #include "mmu/sync.h"
@@ -234,6 +237,134 @@ static void test_engine_runs_the_documented_nested_example(void **state)
 	scn_free(&s);
 }
 
+/* An AMD host whose NPT is 5-level (SVM forces the host paging level: LA57). */
+static struct fx *fx_npt_5level_host(enum walk_fmt fmt, u64 cr4, u64 efer)
+{
+	struct fx *f = fx_create_host(true, fmt, CR0_PG_WP, cr4, efer, 46);
+
+	mmu_vcpu_init(&f->v, &f->vm, true, 5, 5, true, 46);
+	cpu_features_default(&f->feat, CPU_VENDOR_AMD);
+	f->r.guest_mode = true;
+	return f;
+}
+
+static void expect_audit_clean(struct fx *f)
+{
+	assert_int_equal(mmu_audit(&f->vm, &f->v, 1, NULL), 0);
+}
+
+static void test_shadow_npt_passthrough_root_on_5level_host(void **state)
+{
+	struct fx *f = fx_npt_5level_host(WALK_FMT_4LVL, X86_CR4_PAE, EFER_LONG);
+	struct cpu_regs l1 = f->r;
+	struct kvm_mmu_page *root, *pml4;
+	u64 spte;
+
+	(void)state;
+	EXPECT_OK(pt_map(&f->b, 0x200000, 0x400000, 0x1000, PT_P | PT_U));
+	(void)mmu_init_shadow_npt(&f->v, &l1, f->b.root, &f->feat);
+	/* kvm_init_shadow_npt_mmu(): level 5 over L1's level 4, so passthrough. */
+	EXPECT_HEX(0x61705, f->v.guest_mmu.root_role.word);
+	mmu_init_context(&f->v, &f->r);
+	EXPECT_OK(mmu_load(&f->v, mmu_get_guest_pgd(&f->v, f->r.cr3)));
+	/* mmu_alloc_root(root_gfn, level 5): an SP at L1's PML4 gfn, no gptes. */
+	root = mmu_root_to_sp(&f->vm, f->v.guest_mmu.root.hpa);
+	assert_non_null(root);
+	EXPECT_HEX(0x61705, root->role.word);
+	EXPECT_HEX(f->b.root >> PAGE_SHIFT, root->gfn);
+	assert_int_equal(root->root_count, 1);
+	assert_false(mmu_sp_has_gptes(root));
+	assert_false(f->v.guest_mmu.pml5_root || f->v.guest_mmu.pml4_root);
+	expect_audit_clean(f);
+
+	/* FNAME(fetch) links entry 0 to the level-4 SP of the same gfn (passthrough cleared). */
+	assert_int_equal(fault(f, 0x200000, PFERR_U | PFERR_GUEST_FINAL), RET_PF_FIXED);
+	EXPECT_HEX(0x400, f->out.gfn);
+	spte = *(const u64 *)hmem_ptr(f->hmem, root->spt);
+	pml4 = mmu_root_to_sp(&f->vm, spte & SPTE_BASE_ADDR_MASK);
+	assert_non_null(pml4);
+	EXPECT_HEX(0x21704, pml4->role.word);
+	EXPECT_HEX(f->b.root >> PAGE_SHIFT, pml4->gfn);
+	assert_true(mmu_sp_has_gptes(pml4));
+	EXPECT_HEX(f->b.root >> PAGE_SHIFT, mmu_page_get_gfn(root, 0));
+	expect_audit_clean(f);
+
+	/* L1's NPT refuses a write: reflected as L1's #NPF. */
+	assert_int_equal(fault(f, 0x200000, PFERR_P | PFERR_W | PFERR_GUEST_FINAL), RET_PF_RETRY);
+	assert_true(f->out.reflect);
+	assert_int_equal(f->out.walk.fault.kind, WALK_FAULT_NPF);
+
+	/* kvm_mmu_sync_roots() on it, then kvm_mmu_free_roots(): an SP root, freed as one. */
+	mmu_sync_roots(&f->v);
+	mmu_free_roots(&f->v, &f->v.guest_mmu, KVM_MMU_ROOTS_ALL);
+	assert_int_equal(root->root_count, 0);
+	assert_true(f->v.guest_mmu.root.hpa == INVALID_PAGE);
+	expect_audit_clean(f);
+	mmu_nested_uninit(&f->v);
+	fx_destroy(f);
+}
+
+static void test_shadow_npt_special_roots_for_32bit_l1(void **state)
+{
+	struct fx *f = fx_npt_5level_host(WALK_FMT_32, 0, 0);
+	struct cpu_regs l1 = f->r;
+	const u64 pm_mask = PT_P | PT_W | PT_U | BIT_ULL(5);
+	struct kvm_mmu *mmu = &f->v.guest_mmu;
+	const u64 *pml5, *pml4, *pae;
+	struct kvm_mmu_page *sp;
+
+	(void)state;
+	EXPECT_OK(pt_map(&f->b, 0x200000, 0x400000, 0x1000, PT_P | PT_W | PT_U));
+	(void)mmu_init_shadow_npt(&f->v, &l1, f->b.root, &f->feat);
+	/* Level 5, 4-byte gptes, no passthrough (L1's NPT is 2-level). */
+	assert_int_equal(mmu->root_role.level, 5);
+	assert_true(mmu->root_role.has_4_byte_gpte);
+	assert_false(mmu->root_role.passthrough);
+	mmu_init_context(&f->v, &f->r);
+	EXPECT_OK(mmu_load(&f->v, mmu_get_guest_pgd(&f->v, f->r.cr3)));
+	/* mmu_alloc_special_roots() + mmu_alloc_shadow_roots(): pml5 -> pml4 -> pae. */
+	assert_true(mmu->pae_root && mmu->pml4_root && mmu->pml5_root);
+	EXPECT_HEX(mmu->pml5_root, mmu->root.hpa);
+	assert_null(mmu_root_to_sp(&f->vm, mmu->root.hpa));
+	pml5 = hmem_ptr(f->hmem, mmu->pml5_root);
+	pml4 = hmem_ptr(f->hmem, mmu->pml4_root);
+	pae = hmem_ptr(f->hmem, mmu->pae_root);
+	EXPECT_HEX(mmu->pml4_root | pm_mask, pml5[0]);
+	EXPECT_HEX(mmu->pae_root | pm_mask, pml4[0]);
+	for (unsigned i = 0; i < 4; i++) {
+		/* Four quarters of L1's one page directory, quadrant i. */
+		EXPECT_HEX(pm_mask, pae[i] & 0xfff);
+		sp = mmu_root_to_sp(&f->vm, pae[i] & SPTE_BASE_ADDR_MASK);
+		assert_non_null(sp);
+		assert_int_equal(sp->role.level, 2);
+		assert_int_equal(sp->role.quadrant, i);
+		assert_int_equal(sp->root_count, 1);
+	}
+	expect_audit_clean(f);
+
+	/* The fault path's shadow walk starts at pae_root[addr 31:30]. */
+	assert_int_equal(fault(f, 0x200000, PFERR_U | PFERR_GUEST_FINAL), RET_PF_FIXED);
+	EXPECT_HEX(0x400, f->out.gfn);
+	mmu_sync_roots(&f->v);
+	expect_audit_clean(f);
+
+	/* kvm_mmu_free_roots(): the pae_root children go, the special pages stay. */
+	sp = mmu_root_to_sp(&f->vm, pae[0] & SPTE_BASE_ADDR_MASK);
+	mmu_free_roots(&f->v, mmu, KVM_MMU_ROOT_CURRENT);
+	assert_int_equal(sp->root_count, 0);
+	assert_true(mmu->root.hpa == INVALID_PAGE);
+	for (unsigned i = 0; i < 4; i++)
+		EXPECT_HEX(INVALID_PAE_ROOT, pae[i]);
+	assert_true(mmu->pml4_root && mmu->pml5_root);
+	expect_audit_clean(f);
+	/* A reload reuses the same special pages. */
+	EXPECT_OK(mmu_load(&f->v, mmu_get_guest_pgd(&f->v, f->r.cr3)));
+	EXPECT_HEX(mmu->pml5_root, mmu->root.hpa);
+	expect_audit_clean(f);
+	mmu_nested_uninit(&f->v);
+	fx_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_guest_mmu_roots_are_cached_per_eptp),
 		cmocka_unit_test(test_l2_without_nested_tdp_gets_guest_mode_roles),
 		cmocka_unit_test(test_engine_runs_the_documented_nested_example),
+		cmocka_unit_test(test_shadow_npt_passthrough_root_on_5level_host),
+		cmocka_unit_test(test_shadow_npt_special_roots_for_32bit_l1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
