@@ -32,11 +32,13 @@ test-asan: build-asan
 test: test-plain test-asan
 	@tools/test-summary.sh $(BUILD)/junit.xml $(ASAN_BUILD)/junit.xml
 
-# The demo's short tour of the scenario library: three teaching scenarios and KVM's
-# root cache (when they exist; else the first three of scenarios/teaching/).
+# The demo's short tour of the scenario library: three teaching scenarios, KVM's
+# root cache and a history pair (when they exist; else the first three of
+# scenarios/teaching/).
 DEMO_SCENARIOS ?= $(or $(wildcard $(addprefix scenarios/,\
 	teaching/04-paging-4level.json teaching/09-smap.json teaching/14-stale-tlb.json \
-	mmu/01-cr3-root-cache.json)),\
+	mmu/01-cr3-root-cache.json history/05-write-track-smm-before.json \
+	history/05-write-track-smm-after.json)),\
 	$(wordlist 1,3,$(sort $(wildcard scenarios/teaching/*.json))))
 
 demo: build

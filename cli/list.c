@@ -145,6 +145,7 @@ int cli_list(int argc, char **argv)
 {
 	const char *dir = getenv("MMUSCOPE_SCENARIOS");
 	struct paths p = {0};
+	bool history = false;
 	int ret = CLI_OK;
 
 	if (!dir || !*dir)
@@ -154,12 +155,15 @@ int cli_list(int argc, char **argv)
 			dir = argv[++i];
 		} else if (!strncmp(argv[i], "--dir=", 6)) {
 			dir = argv[i] + 6;
+		} else if (!strcmp(argv[i], "--history")) {
+			history = true;
 		} else {
-			fprintf(stderr, "usage: mmuscope list [--dir DIR]\n");
+			fprintf(stderr, "usage: mmuscope list [--dir DIR] [--history]\n");
 			return CLI_USAGE;
 		}
 	}
-	scan(dir, "", &p);
+	/* --history: only the history library (scenarios/history/, docs/history/). */
+	scan(dir, history ? "history" : "", &p);
 	if (p.err) {
 		fprintf(stderr, "mmuscope list: cannot read %s: %s\n", dir, strerror(p.err));
 		ret = CLI_USAGE;

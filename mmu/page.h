@@ -18,6 +18,7 @@
 #include "mmu/list.h"
 #include "mmu/role.h"
 #include "mmu/spte.h"
+#include "mmu/variants.h"
 
 #define KVM_MMU_HASH_SHIFT 12
 #define KVM_NUM_MMU_PAGES (1u << KVM_MMU_HASH_SHIFT)
@@ -132,6 +133,9 @@ struct mmu_vm {
 	/* 0f38453cdb2e (v7.2): write tracking is checked in both address spaces.
 	 * false = the behaviour from 699023e23965 (2015) until that fix. */
 	bool write_track_all_as;
+	/* KVM behaviour variants in force (bit = enum mmu_variant, mmu/variants.h);
+	 * 0 = current KVM. */
+	u32 variants;
 	/* Requests KVM makes to every vCPU (kvm_make_all_cpus_request()); the vCPU
 	 * loop services and clears them. Every remote flush sets req_tlb_flush
 	 * (KVM_REQ_TLB_FLUSH reaches the requesting vCPU too); zapping a valid
@@ -307,6 +311,12 @@ void mmu_zap_all(struct mmu_vm *vm);
  * it zapped.
  */
 bool mmu_invalidate_mmio_sptes(struct mmu_vm *vm, u64 gen);
+
+/* Is variant @var in force? */
+static inline bool mmu_variant(const struct mmu_vm *vm, enum mmu_variant var)
+{
+	return (vm->variants >> var) & 1;
+}
 
 /* Emit @ev to the VM's sink (no-op without one). */
 void mmu_emit(const struct mmu_vm *vm, const struct mmu_event *ev);

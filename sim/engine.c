@@ -134,12 +134,6 @@ static int machine_create(struct sim *sim, struct sim_machine **out, struct scn_
 	int r;
 
 	*out = NULL;
-	if (m->nvariants) {
-		sim_err(sim, err, m->pos, "/machine/variants/0",
-			"variant \"%s\" is not defined (no variants exist yet)",
-			m->variants[0] ? m->variants[0] : "");
-		return MSC_EINVAL;
-	}
 	if (cpu_features_check(&m->feat, &why)) {
 		sim_err(sim, err, m->pos, "/machine/features", "impossible CPU: %s",
 			why ? why : "invalid features");

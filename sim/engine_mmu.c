@@ -263,6 +263,15 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	 * spaces. mmu_vm_init() leaves it off: the behaviour from 699023e23965 until
 	 * that fix, under which an SMM write can unsync an upper-level page. */
 	mc->vm.write_track_all_as = true;
+	/* machine.variants: older (or proposed) KVM behaviours (mmu/variants.h). */
+	for (unsigned i = 0; i < m->nvariants; i++) {
+		int id = mmu_variant_lookup(m->variants[i], strlen(m->variants[i]));
+
+		if (id >= 0)
+			mc->vm.variants |= 1u << id;
+	}
+	if (mmu_variant(&mc->vm, MMU_VAR_WRITE_TRACK_ONE_AS))
+		mc->vm.write_track_all_as = false;
 	if (m->max_mmu_pages) {
 		/* KVM_SET_NR_MMU_PAGES */
 		r = mmu_vm_set_nr_mmu_pages(&mc->vm, m->max_mmu_pages);

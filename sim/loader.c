@@ -13,6 +13,7 @@
 
 #include "cpu/err.h"
 #include "cpu/mem.h"
+#include "mmu/variants.h"
 #include "sim/loader_priv.h"
 
 /* Keys of each object, in canonical order (the writer prints this order). */
@@ -417,19 +418,33 @@ static int load_machine(struct ld *L, const struct jn *root)
 	if (rc < 0)
 		return rc;
 	if (rc) {
-		/* The registry (docs/variants.md) is empty in this build: any name is unknown. */
-		const struct jn *x = jn_first(va);
-		const char *name;
-		size_t len;
-		char q[64];
+		/* Names of the registry (mmu/variants.h, docs/variants.md), each once. */
+		unsigned i = 0;
+		u32 seen = 0;
 
-		if (x) {
-			jpath_index(&L->c, 0);
+		for (const struct jn *x = jn_first(va); x; x = jn_next(va, x), i++) {
+			size_t m2 = jpath_index(&L->c, i);
+			const char *name;
+			size_t len;
+			char q[64];
+			int id;
+
+			if (i >= SCN_MAX_VARIANTS)
+				return jerr_at(&L->c, x->line, x->col, "at most %u variants",
+					       (unsigned)SCN_MAX_VARIANTS);
 			if ((rc = jv_string(&L->c, x, SCN_MAX_STRING, &name, &len)) < 0)
 				return rc;
-			return jerr_at(&L->c, x->line, x->col,
-				       "unknown variant %s (this build defines none)",
-				       scn_quote(q, sizeof(q), name, len));
+			id = mmu_variant_lookup(name, len);
+			if (id < 0)
+				return jerr_at(&L->c, x->line, x->col,
+					       "unknown variant %s (see docs/variants.md)",
+					       scn_quote(q, sizeof(q), name, len));
+			if (seen & (1u << id))
+				return jerr_at(&L->c, x->line, x->col, "variant %s given twice",
+					       scn_quote(q, sizeof(q), name, len));
+			seen |= 1u << id;
+			m->variants[m->nvariants++] = mmu_variant_table[id].name;
+			jpath_pop(&L->c, m2);
 		}
 	}
 	jpath_pop(&L->c, top);

@@ -25,9 +25,9 @@ if ! "$cc" -fsanitize=fuzzer "$build/probe.c" -o "$build/probe" 2>/dev/null; the
 	exit 77
 fi
 
-# The loader, the writer and what they use from sim/ and cpu/.
+# The loader, the writer and what they use from sim/, cpu/ and mmu/ (the variant registry).
 srcs=("$root"/tests/fuzz/fuzz_loader.c "$root"/sim/loader*.c "$root"/sim/writer.c
-	"$root"/sim/scenario.c "$root"/cpu/features.c "$root"/cpu/err.c "$root"/cpu/regnames.c "$root"/cpu/sbuf.c)
+	"$root"/sim/scenario.c "$root"/cpu/features.c "$root"/cpu/err.c "$root"/cpu/regnames.c "$root"/cpu/sbuf.c "$root"/mmu/variants.c)
 if ! "$cc" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I"$root" "${srcs[@]}" -lcjson -lcapstone \
 	-o "$build/fuzz_loader"; then

@@ -199,8 +199,12 @@ static const struct err_case cases[] = {
 	{"unknown variant",
 	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'variants': "
 		 "['old_pte_prefetch']"),
-	 "t.json:1:104: /machine/variants/0: unknown variant \"old_pte_prefetch\" (this build "
-	 "defines none)"},
+	 "t.json:1:104: /machine/variants/0: unknown variant \"old_pte_prefetch\" (see "
+	 "docs/variants.md)"},
+	{"variant twice",
+	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'variants': "
+		 "['write_track_one_as', 'write_track_one_as']"),
+	 "t.json:1:126: /machine/variants/1: variant \"write_track_one_as\" given twice"},
 	{"pt_pool unaligned",
 	 MACHINE("'memslots': [{'gpa': '0x0', 'size': '0x100000'}], 'pt_pool': {'gpa': '0x10', "
 		 "'size': '0x1000'}"),
