@@ -290,6 +290,19 @@ static void flush_sel(struct tlb *t, const struct tlb_sel *s)
 	index_rebuild(t);
 }
 
+/* The entries INVLPG selects: @va's page, tagged @pcid or global, in @vpid. */
+static struct tlb_sel invlpg_sel(u16 vpid, u16 pcid, u64 va)
+{
+	return (struct tlb_sel){
+		.vpid = vpid,
+		.nonglobal = true,
+		.pcid = pcid,
+		.global = true,
+		.has_va = true,
+		.va = va,
+	};
+}
+
 /*
  * Drop the selected entries that contain s->va. Without fractured entries every
  * entry containing va is found by key: one probe per (page size, tag), at most
@@ -486,14 +499,7 @@ void tlb_flush_pcid(struct tlb *t, u16 vpid, u16 pcid, bool globals)
  */
 void tlb_invlpg(struct tlb *t, u16 vpid, u16 pcid, u64 va)
 {
-	struct tlb_sel s = {
-		.vpid = vpid,
-		.nonglobal = true,
-		.pcid = pcid,
-		.global = true,
-		.has_va = true,
-		.va = va,
-	};
+	struct tlb_sel s = invlpg_sel(vpid, pcid, va);
 
 	flush_addr(t, &s);
 }
@@ -505,14 +511,7 @@ void tlb_invlpg(struct tlb *t, u16 vpid, u16 pcid, u64 va)
  */
 void tlb_clear_dirty(struct tlb *t, u16 vpid, u16 pcid, u64 va)
 {
-	struct tlb_sel s = {
-		.vpid = vpid,
-		.nonglobal = true,
-		.pcid = pcid,
-		.global = true,
-		.has_va = true,
-		.va = va,
-	};
+	struct tlb_sel s = invlpg_sel(vpid, pcid, va);
 
 	for (size_t i = 0; i < t->n; i++)
 		if (sel_match(&s, &t->slots[i]))

@@ -350,6 +350,28 @@ static int direct_map(struct mmu_vcpu *v, struct page_fault *pf, struct mmu_faul
 	return install_leaf(v, pf, it.sptep, ACC_ALL, base_gfn, out);
 }
 
+/*
+ * What direct_page_fault() and kvm_tdp_mmu_page_fault() both do before mapping:
+ * gfn = addr, page_fault_handle_page_track() (a write to a write-tracked gfn is
+ * emulated), kvm_faultin_pfn(), the staleness check. fast_page_fault() is not
+ * modelled: every fault takes mmu_lock. RET_PF_CONTINUE to go on.
+ */
+static int direct_fault_begin(struct mmu_vcpu *v, struct page_fault *pf, struct mmu_fault_out *out)
+{
+	int r;
+
+	pf->gfn = pf->addr >> PAGE_SHIFT;
+	out->gfn = pf->gfn;
+	if (page_fault_handle_page_track(v->vm, pf)) {
+		out->write_tracked = true;
+		return RET_PF_EMULATE;
+	}
+	r = kvm_faultin_pfn(v->vm, pf, out);
+	if (r != RET_PF_CONTINUE)
+		return r;
+	return is_page_fault_stale(v) ? RET_PF_RETRY : RET_PF_CONTINUE;
+}
+
 /* direct_page_fault() (nonpaging_page_fault() and kvm_tdp_page_fault() without the TDP MMU). */
 static int direct_page_fault(struct mmu_vcpu *v, struct page_fault *pf, struct mmu_fault_out *out)
 {
@@ -360,18 +382,9 @@ static int direct_page_fault(struct mmu_vcpu *v, struct page_fault *pf, struct m
 	/* nonpaging_page_fault(): "builds a PAE pagetable", 2M at most. */
 	if (!v->tdp_enabled && pf->max_level > PG_LEVEL_2M)
 		pf->max_level = PG_LEVEL_2M;
-	pf->gfn = pf->addr >> PAGE_SHIFT;
-	out->gfn = pf->gfn;
-	if (page_fault_handle_page_track(v->vm, pf)) {
-		out->write_tracked = true;
-		return RET_PF_EMULATE;
-	}
-	/* fast_page_fault() is not modelled: every fault takes mmu_lock. */
-	r = kvm_faultin_pfn(v->vm, pf, out);
+	r = direct_fault_begin(v, pf, out);
 	if (r != RET_PF_CONTINUE)
 		return r;
-	if (is_page_fault_stale(v))
-		return RET_PF_RETRY;
 	r = mmu_make_pages_available(v->vm);
 	if (r)
 		return r;
@@ -390,18 +403,9 @@ static int kvm_tdp_mmu_page_fault(struct mmu_vcpu *v, struct page_fault *pf,
 	struct tdp_mmu_fault tf;
 	int r;
 
-	pf->gfn = pf->addr >> PAGE_SHIFT;
-	out->gfn = pf->gfn;
-	if (page_fault_handle_page_track(v->vm, pf)) {
-		out->write_tracked = true;
-		return RET_PF_EMULATE;
-	}
-	/* fast_page_fault() is not modelled. */
-	r = kvm_faultin_pfn(v->vm, pf, out);
+	r = direct_fault_begin(v, pf, out);
 	if (r != RET_PF_CONTINUE)
 		return r;
-	if (is_page_fault_stale(v))
-		return RET_PF_RETRY;
 	/* kvm_tdp_mmu_map()'s kvm_mmu_hugepage_adjust() (it reports nothing). */
 	kvm_mmu_hugepage_adjust(v->vm, pf);
 	tf = (struct tdp_mmu_fault){.gfn = pf->gfn,

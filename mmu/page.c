@@ -434,6 +434,21 @@ out:
 	return sp;
 }
 
+/* A table page from hmem with every entry SHADOW_NONPRESENT_VALUE (the shadow
+ * page cache's init_value, >= v6.10). */
+int mmu_alloc_table(struct mmu_vm *vm, hpa_t *hpa)
+{
+	u64 *spt;
+	int r = hmem_alloc_page(vm->hmem, hpa);
+
+	if (r)
+		return r;
+	spt = hmem_ptr(vm->hmem, *hpa);
+	for (unsigned i = 0; i < SPTE_ENT_PER_PAGE; i++)
+		spt[i] = SHADOW_NONPRESENT_VALUE;
+	return 0;
+}
+
 /*
  * kvm_mmu_alloc_shadow_page(): the table comes from hmem filled with
  * SHADOW_NONPRESENT_VALUE (the shadow-page cache's init_value, >= v6.10);
@@ -444,15 +459,10 @@ static struct kvm_mmu_page *mmu_alloc_shadow_page(struct mmu_vm *vm, gfn_t gfn,
 						  union kvm_mmu_page_role role)
 {
 	struct kvm_mmu_page *sp;
-	u64 *spt;
 	hpa_t hpa;
 
-	if (hmem_alloc_page(vm->hmem, &hpa))
+	if (mmu_alloc_table(vm, &hpa))
 		return NULL;
-	spt = hmem_ptr(vm->hmem, hpa);
-	for (unsigned i = 0; i < SPTE_ENT_PER_PAGE; i++)
-		spt[i] = SHADOW_NONPRESENT_VALUE;
-
 	sp = mmu_zalloc(sizeof(*sp));
 	sp->spt = hpa;
 	if (!role.direct)

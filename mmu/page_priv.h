@@ -115,6 +115,13 @@ int mmu_page_zap_pte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep,
 void mmu_emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gfn_t gfn);
 /* mmu_spte_update(): store @new_spte (same pfn); true when TLBs must be flushed. */
 bool mmu_spte_update(struct mmu_vm *vm, u64 sptep, u64 new_spte);
+/* KVM's make_spte() for a leaf of @sp (mmu/rmap.c): the unsync hook in the SP's
+ * address space, skipped when @synchronizing. Returns wrprot. */
+bool mmu_make_spte(struct mmu_vm *vm, const struct kvm_mmu_page *sp, unsigned pte_access, gfn_t gfn,
+		   hfn_t pfn, u64 old_spte, bool prefetch, bool synchronizing, bool host_writable,
+		   u64 *new_spte);
+/* trace_mark_mmio_spte(sptep, gfn, spte). */
+void mmu_emit_mark_mmio_spte(const struct mmu_vm *vm, u64 sptep, gfn_t gfn, u64 spte);
 /* mark_mmio_spte(): an MMIO SPTE for @gfn/@access in @sp with the current
  * generation of the SP's address space, traced. */
 void mark_mmio_spte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep, gfn_t gfn,
@@ -142,6 +149,8 @@ void mmu_unaccount_nx_huge_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 void unaccount_shadowed(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* set_page_private(): @sp's table page leads back to @sp (sptep_to_sp()). */
 void mmu_set_page_private(struct mmu_vm *vm, struct kvm_mmu_page *sp);
+/* A table page from hmem, every entry SHADOW_NONPRESENT_VALUE; 0 or hmem's error. */
+int mmu_alloc_table(struct mmu_vm *vm, hpa_t *hpa);
 /* kvm_mmu_free_shadow_page(). */
 void mmu_free_shadow_page(struct mmu_vm *vm, struct kvm_mmu_page *sp);
 /* kvm_mmu_prepare_zap_page(): __kvm_mmu_prepare_zap_page() without the count. */

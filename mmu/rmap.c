@@ -374,6 +374,18 @@ void mmu_emit_set_spte(const struct mmu_vm *vm, u64 sptep, unsigned level, gfn_t
 	mmu_emit(vm, &ev);
 }
 
+/* trace_mark_mmio_spte(sptep, gfn, spte). */
+void mmu_emit_mark_mmio_spte(const struct mmu_vm *vm, u64 sptep, gfn_t gfn, u64 spte)
+{
+	struct mmu_event ev = {.kind = MMU_EV_MARK_MMIO_SPTE};
+
+	ev.u.mmio.sptep = sptep;
+	ev.u.mmio.gfn = gfn;
+	ev.u.mmio.access = (unsigned)(spte & ACC_ALL);
+	ev.u.mmio.gen = (unsigned)get_mmio_spte_generation(spte);
+	mmu_emit(vm, &ev);
+}
+
 /*
  * mark_mmio_spte(): an MMIO SPTE for @gfn with @access and the current memslot
  * generation of the SP's address space (make_mmio_spte() reads
@@ -386,16 +398,40 @@ void mark_mmio_spte(struct mmu_vm *vm, struct kvm_mmu_page *sp, u64 sptep, gfn_t
 {
 	u64 gen = gmem_generation(vm->gmem, (u8)sp->role.smm);
 	u64 spte = make_mmio_spte(&vm->masks, gfn, access, gen);
-	struct mmu_event ev = {.kind = MMU_EV_MARK_MMIO_SPTE};
 
-	ev.u.mmio.sptep = sptep;
-	ev.u.mmio.gfn = gfn;
-	ev.u.mmio.access = (unsigned)(spte & ACC_ALL);
-	ev.u.mmio.gen = (unsigned)get_mmio_spte_generation(spte);
-	mmu_emit(vm, &ev);
+	mmu_emit_mark_mmio_spte(vm, sptep, gfn, spte);
 	if (is_shadow_present_pte(spte_load(vm, sptep)))
 		mmu_zap_spte(vm, sptep);
 	spte_store(vm, sptep, spte);
+}
+
+/*
+ * make_spte(vcpu, sp, slot, pte_access, gfn, pfn, old_spte, prefetch,
+ * synchronizing, host_writable, &new_spte) as KVM calls it: the leaf SPTE for
+ * @gfn in @sp, with the unsync check run in the SP's address space (role.smm)
+ * unless @synchronizing. Returns make_spte()'s wrprot.
+ */
+bool mmu_make_spte(struct mmu_vm *vm, const struct kvm_mmu_page *sp, unsigned pte_access, gfn_t gfn,
+		   hfn_t pfn, u64 old_spte, bool prefetch, bool synchronizing, bool host_writable,
+		   u64 *new_spte)
+{
+	struct mmu_unsync_ctx uctx = {.vm = vm, .as = (u8)sp->role.smm};
+	struct make_spte_args a = {
+		.role = sp->role,
+		.pte_access = pte_access,
+		.level = (u8)sp->role.level,
+		.gfn = gfn,
+		.pfn = pfn,
+		.old_spte = old_spte,
+		.prefetch = prefetch,
+		.can_unsync = !synchronizing,
+		.host_writable = host_writable,
+		.nx_huge_page_workaround = vm->nx_huge_pages,
+		.try_unsync = mmu_try_unsync_cb,
+		.ctx = &uctx,
+	};
+
+	return make_spte(&vm->masks, &a, new_spte);
 }
 
 /*
@@ -407,8 +443,6 @@ int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_f
 		 gfn_t gfn, hfn_t pfn, bool prefetch, bool host_writable)
 {
 	struct kvm_mmu_page *sp = mmu_sptep_to_sp(vm, sptep);
-	struct mmu_unsync_ctx uctx;
-	struct make_spte_args a;
 	bool was_rmapped = false, flush = false, wrprot;
 	int ret = RET_PF_FIXED;
 	u64 old_spte, spte;
@@ -440,21 +474,8 @@ int mmu_set_spte(struct mmu_vm *vm, u64 sptep, unsigned pte_access, bool write_f
 		}
 	}
 
-	uctx.vm = vm;
-	uctx.as = (u8)sp->role.smm;
-	a.role = sp->role;
-	a.pte_access = pte_access;
-	a.level = (u8)sp->role.level;
-	a.gfn = gfn;
-	a.pfn = pfn;
-	a.old_spte = spte_load(vm, sptep);
-	a.prefetch = prefetch;
-	a.can_unsync = true;
-	a.host_writable = host_writable;
-	a.nx_huge_page_workaround = vm->nx_huge_pages;
-	a.try_unsync = mmu_try_unsync_cb;
-	a.ctx = &uctx;
-	wrprot = make_spte(&vm->masks, &a, &spte);
+	wrprot = mmu_make_spte(vm, sp, pte_access, gfn, pfn, spte_load(vm, sptep), prefetch, false,
+			       host_writable, &spte);
 
 	if (spte_load(vm, sptep) == spte) {
 		ret = RET_PF_SPURIOUS;

@@ -172,8 +172,6 @@ int mmu_sync_spte(struct mmu_vcpu *v, struct kvm_mmu_page *sp, unsigned i)
 	/* kvm_vcpu_read_guest_atomic(): the vCPU's memslots, i.e. root_role.smm
 	 * (kvm_sync_page_check() makes that sp->role.smm). */
 	u8 as = (u8)v->mmu->root_role.smm;
-	struct make_spte_args a;
-	struct mmu_unsync_ctx uctx;
 	unsigned pte_access;
 	gpa_t pte_gpa;
 	u64 gpte, new_spte;
@@ -232,21 +230,9 @@ int mmu_sync_spte(struct mmu_vcpu *v, struct kvm_mmu_page *sp, unsigned i)
 
 	mmu_page_set_access(sp, i, pte_access);
 
-	uctx.vm = vm;
-	uctx.as = (u8)sp->role.smm;
-	a.role = sp->role;
-	a.pte_access = pte_access;
-	a.level = (u8)sp->role.level;
-	a.gfn = gfn;
-	a.pfn = spte_to_pfn(spte);
-	a.old_spte = spte;
-	a.prefetch = true;
-	a.can_unsync = false; /* synchronizing */
-	a.host_writable = (spte & vm->masks.host_writable_mask) != 0;
-	a.nx_huge_page_workaround = vm->nx_huge_pages;
-	a.try_unsync = mmu_try_unsync_cb;
-	a.ctx = &uctx;
-	(void)make_spte(&vm->masks, &a, &new_spte);
+	/* make_spte(prefetch, synchronizing) from the SPTE's pfn and host-writable bit. */
+	(void)mmu_make_spte(vm, sp, pte_access, gfn, spte_to_pfn(spte), spte, true, true,
+			    (spte & vm->masks.host_writable_mask) != 0, &new_spte);
 	/* Same pfn and gfn, still a present leaf: rmap and page stats unchanged. */
 	return mmu_spte_update(vm, sptep, new_spte) ? 1 : 0;
 }

@@ -45,13 +45,9 @@ static struct kvm_mmu_page *tdp_mmu_alloc_sp(struct mmu_vm *vm, gfn_t gfn,
 {
 	struct kvm_mmu_page *sp;
 	hpa_t hpa;
-	u64 *spt;
 
-	if (hmem_alloc_page(vm->hmem, &hpa))
+	if (mmu_alloc_table(vm, &hpa))
 		return NULL;
-	spt = hmem_ptr(vm->hmem, hpa);
-	for (unsigned i = 0; i < SPTE_ENT_PER_PAGE; i++)
-		spt[i] = SHADOW_NONPRESENT_VALUE;
 	sp = mmu_zalloc(sizeof(*sp));
 	sp->spt = hpa;
 	mlist_init(&sp->link);
@@ -278,18 +274,6 @@ static void emit_spte_requested(const struct mmu_vm *vm, const struct tdp_mmu_fa
 	mmu_emit(vm, &ev);
 }
 
-/* trace_mark_mmio_spte(sptep, gfn, spte). */
-static void emit_mark_mmio_spte(const struct mmu_vm *vm, u64 sptep, gfn_t gfn, u64 spte)
-{
-	struct mmu_event ev = {.kind = MMU_EV_MARK_MMIO_SPTE};
-
-	ev.u.mmio.sptep = sptep;
-	ev.u.mmio.gfn = gfn;
-	ev.u.mmio.access = (unsigned)(spte & ACC_ALL);
-	ev.u.mmio.gen = (unsigned)get_mmio_spte_generation(spte);
-	mmu_emit(vm, &ev);
-}
-
 /*
  * tdp_mmu_map_handle_target_level(): the leaf, with ACC_ALL: make_mmio_spte()
  * without a memslot, else make_spte() (its unsync check may leave a
@@ -302,7 +286,6 @@ static int tdp_mmu_map_handle_target_level(struct mmu_vcpu *v, const struct tdp_
 {
 	struct mmu_vm *vm = v->vm;
 	struct kvm_mmu_page *sp = mmu_sptep_to_sp(vm, it->sptep);
-	struct mmu_unsync_ctx uctx;
 	int ret = RET_PF_FIXED;
 	bool wrprot = false;
 	u64 new_spte;
@@ -314,24 +297,8 @@ static int tdp_mmu_map_handle_target_level(struct mmu_vcpu *v, const struct tdp_
 		new_spte = make_mmio_spte(&vm->masks, it->gfn, ACC_ALL,
 					  gmem_generation(vm->gmem, it->as_id));
 	} else {
-		struct make_spte_args a;
-
-		memset(&a, 0, sizeof(a));
-		uctx.vm = vm;
-		uctx.as = sp_as_id(sp);
-		a.role = sp->role;
-		a.pte_access = ACC_ALL;
-		a.level = (u8)sp->role.level;
-		a.gfn = it->gfn;
-		a.pfn = fault->pfn;
-		a.old_spte = it->old_spte;
-		a.prefetch = fault->prefetch;
-		a.can_unsync = true;
-		a.host_writable = fault->map_writable;
-		a.nx_huge_page_workaround = vm->nx_huge_pages;
-		a.try_unsync = mmu_try_unsync_cb;
-		a.ctx = &uctx;
-		wrprot = make_spte(&vm->masks, &a, &new_spte);
+		wrprot = mmu_make_spte(vm, sp, ACC_ALL, it->gfn, fault->pfn, it->old_spte,
+				       fault->prefetch, false, fault->map_writable, &new_spte);
 	}
 
 	if (new_spte == it->old_spte) {
@@ -348,7 +315,7 @@ static int tdp_mmu_map_handle_target_level(struct mmu_vcpu *v, const struct tdp_
 		ret = RET_PF_EMULATE;
 	if (is_mmio_spte(&vm->masks, new_spte)) {
 		v->pf_mmio_spte_created++;
-		emit_mark_mmio_spte(vm, it->sptep, it->gfn, new_spte);
+		mmu_emit_mark_mmio_spte(vm, it->sptep, it->gfn, new_spte);
 		ret = RET_PF_EMULATE;
 	} else {
 		mmu_emit_set_spte(vm, it->sptep, (unsigned)it->level, it->gfn);
