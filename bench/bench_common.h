@@ -15,6 +15,10 @@
 
 #include "cpu/mem.h"
 #include "cpu/types.h"
+#include "mmu/root.h"
+
+/* Rounds a measurement may take (medians are over them). */
+#define MAX_ROUNDS 32
 
 /* Invariant violations seen so far (the program exits 1 when any). */
 static int bench_violations;
@@ -79,6 +83,53 @@ static inline u64 layout_off(enum layout l, u64 i)
 	if (l == DENSE)
 		return i << PAGE_SHIFT;
 	return (i << 21) + ((i & 511) << PAGE_SHIFT);
+}
+
+/* Medians over the rounds of a fault measurement (ns per operation), and the
+ * shadow pages one round created. */
+struct fault_fig {
+	double fault_ns, spur_ns, walk_ns, ratio, spur_ratio;
+	u64 sps;
+};
+
+/* Per-round ns per operation of a fault measurement. */
+struct fault_rounds {
+	double fn[MAX_ROUNDS], sn[MAX_ROUNDS], wn[MAX_ROUNDS], rr[MAX_ROUNDS], sr[MAX_ROUNDS];
+};
+
+/* Round @k took @w ns for @n baseline walks, @f for the faults, @sp for the
+ * spurious refaults. */
+static inline void fault_rounds_put(struct fault_rounds *r, int k, double n, double w, double f,
+				    double sp)
+{
+	r->wn[k] = w / n;
+	r->fn[k] = f / n;
+	r->sn[k] = sp / n;
+	r->rr[k] = f / w;
+	r->sr[k] = sp / w;
+}
+
+/* The medians of @rounds rounds into @out (sps left as it is). */
+static inline void fault_rounds_fig(struct fault_rounds *r, int rounds, struct fault_fig *out)
+{
+	out->walk_ns = median(r->wn, rounds);
+	out->fault_ns = median(r->fn, rounds);
+	out->spur_ns = median(r->sn, rounds);
+	out->ratio = median(r->rr, rounds);
+	out->spur_ratio = median(r->sr, rounds);
+}
+
+/* The counters after @n faults that each installed a 4K SPTE and @n spurious
+ * refaults of the same pages, with nothing injected or emulated. */
+static inline void bench_check_fault_counters(const char *prog, const struct mmu_vcpu *v,
+					      const struct mmu_vm *vm, u64 n)
+{
+	bench_check(prog, v->pf_taken == 2 * n, "pf_taken", 2 * n, v->pf_taken);
+	bench_check(prog, v->pf_fixed == n, "pf_fixed", n, v->pf_fixed);
+	bench_check(prog, v->pf_spurious == n, "pf_spurious", n, v->pf_spurious);
+	bench_check(prog, v->pf_guest == 0 && v->pf_emulate == 0, "pf_guest + pf_emulate", 0,
+		    v->pf_guest + v->pf_emulate);
+	bench_check(prog, vm->stats.pages_4k == n, "pages_4k", n, vm->stats.pages_4k);
 }
 
 #endif

@@ -52,7 +52,6 @@
 #define L2_BASE GiB /* first L2 gpa (only L1's EPT maps it) */
 #define L1_BASE (2 * GiB) /* first L1 gpa (backed by the memslot) */
 #define MAX_PAGES (1u << 17)
-#define MAX_ROUNDS 32
 #define EPT_LEVELS 4
 /* __vmx_handle_ept_violation() for a read of a final gpa: U | GUEST_FINAL. */
 #define EPT_EC (PFERR_U | PFERR_GUEST_FINAL)

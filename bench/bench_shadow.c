@@ -43,7 +43,6 @@
 #define VA_BASE 0x7f0000000000ULL /* 512 GiB aligned */
 #define PFN_BASE (1ULL << 28) /* host frame = PFN_BASE + guest frame */
 #define MAX_PAGES (1u << 17)
-#define MAX_ROUNDS 32
 #define MAX_SPACES 5
 #define CR0_PG_WP (X86_CR0_PE | X86_CR0_PG | X86_CR0_WP)
 #define EFER_LONG (X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
@@ -215,18 +214,12 @@ static double run_faults(struct fault_set *s, struct guest *g, struct vmi *x, in
 	return now_ns() - t0;
 }
 
-/* Medians over the rounds of one fault workload (ns per operation). */
-struct fault_fig {
-	double fault_ns, spur_ns, walk_ns, ratio, spur_ratio;
-	u64 sps;
-};
-
 /* Per round: a fresh VM (untimed), the baseline walks, the faults that create every
  * SPTE, then the same faults again (spurious); check the counters; destroy the VM. */
 static int measure_faults(struct fault_set *s, struct guest *g, struct hmem *h, int rounds,
 			  struct fault_fig *out)
 {
-	double fn[MAX_ROUNDS], sn[MAX_ROUNDS], wn[MAX_ROUNDS], rr[MAX_ROUNDS], sr[MAX_ROUNDS];
+	struct fault_rounds fr;
 	double n = (double)s->n;
 	u64 bad = 0;
 
@@ -249,28 +242,15 @@ static int measure_faults(struct fault_set *s, struct guest *g, struct hmem *h, 
 		check(bw == 0, "walks translated to their gfn", 0, bw);
 		check(bf == 0, "first faults RET_PF_FIXED with the right gfn/pfn", 0, bf);
 		check(bs == 0, "second faults RET_PF_SPURIOUS", 0, bs);
-		check(x->v.pf_taken == 2 * s->n, "pf_taken", 2 * s->n, x->v.pf_taken);
-		check(x->v.pf_fixed == s->n, "pf_fixed", s->n, x->v.pf_fixed);
-		check(x->v.pf_spurious == s->n, "pf_spurious", s->n, x->v.pf_spurious);
-		check(x->v.pf_guest == 0 && x->v.pf_emulate == 0, "pf_guest + pf_emulate", 0,
-		      x->v.pf_guest + x->v.pf_emulate);
+		bench_check_fault_counters("bench_shadow", &x->v, &x->vm, s->n);
 		check(out->sps == s->expect_sps, "shadow pages created", s->expect_sps, out->sps);
-		check(x->vm.stats.pages_4k == s->n, "pages_4k", s->n, x->vm.stats.pages_4k);
 		vm_destroy(x);
 		free(x);
 		if (k < 0)
 			continue;
-		wn[k] = w / n;
-		fn[k] = f / n;
-		sn[k] = sp / n;
-		rr[k] = f / w;
-		sr[k] = sp / w;
+		fault_rounds_put(&fr, k, n, w, f, sp);
 	}
-	out->walk_ns = median(wn, rounds);
-	out->fault_ns = median(fn, rounds);
-	out->spur_ns = median(sn, rounds);
-	out->ratio = median(rr, rounds);
-	out->spur_ratio = median(sr, rounds);
+	fault_rounds_fig(&fr, rounds, out);
 	return 0;
 }
 

@@ -51,7 +51,6 @@
 #define PFN_BASE (1ULL << 28) /* host frame = PFN_BASE + guest frame */
 #define GPA_BASE GiB /* first gfn faulted (1 GiB aligned) */
 #define MAX_PAGES (1u << 17)
-#define MAX_ROUNDS 32
 #define MAX_PASSES 64
 #define CR0_PG_WP (X86_CR0_PE | X86_CR0_PG | X86_CR0_WP)
 #define EFER_LONG (X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
@@ -264,12 +263,6 @@ static NOINLINE double run_tdp_walks(struct tdp_set *s, struct vmi *x, u32 level
 	return now_ns() - t0;
 }
 
-/* Medians over the rounds of one configuration and layout (ns per operation). */
-struct fault_fig {
-	double fault_ns, spur_ns, walk_ns, ratio, spur_ratio;
-	u64 sps;
-};
-
 /*
  * Per round: a fresh VM (untimed), the faults that create every SPTE, the same
  * faults again (spurious), the baseline walks over the tables they built; check
@@ -279,7 +272,7 @@ struct fault_fig {
 static int measure_faults(struct tdp_set *s, const struct tcfg *c, struct hmem *h, int rounds,
 			  struct fault_fig *out)
 {
-	double fn[MAX_ROUNDS], sn[MAX_ROUNDS], wn[MAX_ROUNDS], rr[MAX_ROUNDS], sr[MAX_ROUNDS];
+	struct fault_rounds fr;
 	double n = (double)s->n;
 
 	for (int k = -1; k < rounds; k++) { /* round -1 warms up the hmem pages */
@@ -306,31 +299,18 @@ static int measure_faults(struct tdp_set *s, const struct tcfg *c, struct hmem *
 		check(bf == 0, "first faults RET_PF_FIXED with the right gfn/pfn", 0, bf);
 		check(bs == 0, "second faults RET_PF_SPURIOUS", 0, bs);
 		check(bw == 0, "walks translated to PFN_BASE + gfn in root-level refs", 0, bw);
-		check(x->v.pf_taken == 2 * s->n, "pf_taken", 2 * s->n, x->v.pf_taken);
-		check(x->v.pf_fixed == s->n, "pf_fixed", s->n, x->v.pf_fixed);
-		check(x->v.pf_spurious == s->n, "pf_spurious", s->n, x->v.pf_spurious);
-		check(x->v.pf_guest == 0 && x->v.pf_emulate == 0, "pf_guest + pf_emulate", 0,
-		      x->v.pf_guest + x->v.pf_emulate);
+		bench_check_fault_counters("bench_tdp", &x->v, &x->vm, s->n);
 		/* TDP MMU pages are not counted in n_used_mmu_pages (as in KVM). */
 		if (!c->tdp_mmu)
 			check(out->sps == s->expect_sps, "shadow pages created", s->expect_sps,
 			      out->sps);
-		check(x->vm.stats.pages_4k == s->n, "pages_4k", s->n, x->vm.stats.pages_4k);
 		vm_destroy(x);
 		free(x);
 		if (k < 0)
 			continue;
-		wn[k] = w / n;
-		fn[k] = f / n;
-		sn[k] = sp / n;
-		rr[k] = f / w;
-		sr[k] = sp / w;
+		fault_rounds_put(&fr, k, n, w, f, sp);
 	}
-	out->walk_ns = median(wn, rounds);
-	out->fault_ns = median(fn, rounds);
-	out->spur_ns = median(sn, rounds);
-	out->ratio = median(rr, rounds);
-	out->spur_ratio = median(sr, rounds);
+	fault_rounds_fig(&fr, rounds, out);
 	return 0;
 }
 
