@@ -468,9 +468,31 @@ void sim_mmu_requests(struct sim_machine *mc)
 		mc->vcpu[i].req_free_obsolete_roots = true;
 }
 
+/*
+ * The end of kvm_mmu_load(): kvm_x86_call(flush_tlb_current)() -- "the provenance
+ * of the root is unknown". VMX flushes the new EPTP's context (with EPT) or the
+ * current VPID (without), SVM the current ASID: every translation of the vCPU's
+ * current VPID/ASID, all PCIDs, global ones too.
+ */
+static void flush_tlb_current(struct sim *sim, struct sim_vcpu *v)
+{
+	size_t before = tlb_count(v->tlb);
+	struct sim_event ev;
+
+	tlb_flush_vpid(v->tlb, v->cpu.vpid, true);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SIM_EV_TLB_FLUSH;
+	ev.vcpu = (u16)(v - sim->mc->vcpu);
+	ev.u.flush.what = "root_load";
+	ev.u.flush.dropped = before - tlb_count(v->tlb);
+	sim->mc->c.tlb_flushes++;
+	sim_emit(sim, &ev);
+}
+
 int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd)
 {
 	struct mmu_vcpu *mv = &v->mmu;
+	int r;
 
 	*pgd = 0;
 	if (!v->has_mmu)
@@ -495,7 +517,10 @@ int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd)
 		return 0;
 	*pgd = mv->tdp_enabled && mv->mmu == &mv->root_mmu ? 0
 							   : mmu_get_guest_pgd(mv, v->cpu.r.cr3);
-	return mmu_load(mv, *pgd);
+	r = mmu_load(mv, *pgd);
+	if (!r)
+		flush_tlb_current(sim, v);
+	return r;
 }
 
 int sim_mmu_reload(struct sim *sim, const struct scn_step *st, struct scn_error *err)
