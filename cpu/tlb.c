@@ -410,6 +410,7 @@ void tlb_insert(struct tlb *t, u16 vpid, u16 pcid, u64 va, const struct walk_res
 		.acc = r->acc,
 		.pkey = r->pkey,
 		.dirty = r->dirty,
+		.nested_acc = r->nested_page_size ? r->nested_acc : (u8)ACC_ALL,
 	};
 	s->span = span;
 	if (span > size)
@@ -664,6 +665,9 @@ size_t tlb_allowed_outcomes(const struct tlb *t, u16 vpid, u16 pcid, const struc
 		const struct tlb_entry *e = hit[k];
 		u64 ec = walk_permission(cfg, req, e->acc, e->pkey, NULL);
 		struct tlb_outcome o = {.from_tlb = true, .entry = e};
+
+		if (!tlb_entry_nested_allows(e, req->acc))
+			continue;
 
 		if (ec) {
 			o.fault = WALK_FAULT_PF;

@@ -25,7 +25,22 @@ struct tlb_entry {
 	u8 acc; /* effective rights, ACC_* */
 	u8 pkey;
 	bool dirty; /* the leaf's D was 1 when cached */
+	/* Second-stage rights of a combined (guest + EPT/NPT) translation, ACC_*
+	 * (ACC_USER: readable); ACC_ALL for a one-stage translation. */
+	u8 nested_acc;
 };
+
+/*
+ * Whether @e may serve an access of kind @acc as far as the second stage goes.
+ * A combined mapping whose EPT/NPT rights deny the access is not used: the CPU
+ * walks and reports the EPT violation / #NPF (SDM 28.4.3.1 lets it refill).
+ */
+static inline bool tlb_entry_nested_allows(const struct tlb_entry *e, enum walk_access acc)
+{
+	u8 need = acc == WALK_ACC_WRITE ? ACC_WRITE : acc == WALK_ACC_FETCH ? ACC_EXEC : ACC_USER;
+
+	return (e->nested_acc & need) == need;
+}
 
 /* INVPCID types (SDM Vol. 2 INVPCID). */
 enum tlb_invpcid_type {

@@ -473,7 +473,12 @@ static void guest_walker_from_result(struct guest_walker *gw, const struct walk_
 			continue;
 		gw->table_gfn[s->level - 1] = s->table >> PAGE_SHIFT;
 		gw->pt_access[s->level - 1] = acc;
-		if (s->flags & WALK_STEP_PDPTR)
+		/* PT32E_ROOT_LEVEL: the PDPTE comes from mmu->get_pdptr() before the
+		 * loop, for a PAE guest (its PDPTE registers) and a PAE-format L1 NPT
+		 * alike (nested_svm_get_tdp_pdptr() reads it from L1's memory), and
+		 * contributes no rights. */
+		if ((s->flags & WALK_STEP_PDPTR) || (!ept && s->level == PT32E_ROOT_LEVEL &&
+						     mmu->cpu_role.base.level == PT32E_ROOT_LEVEL))
 			continue;
 		acc &= ept ? ept_gpte_access(s->pte) : gpte_access(s->pte);
 		leaf = s->pte;

@@ -389,6 +389,8 @@ static const struct tlb_entry *tlb_pick(const struct tlb *t, u16 vpid, u16 pcid,
 	size_t n = tlb_lookup(t, vpid, pcid, req->addr, ents, TLB_MAX_OUTCOMES);
 
 	for (size_t i = 0; i < n && i < TLB_MAX_OUTCOMES; i++) {
+		if (!tlb_entry_nested_allows(ents[i], req->acc))
+			continue;
 		*perm = walk_permission(cfg, req, ents[i]->acc, ents[i]->pkey, rule);
 		if (*perm)
 			return ents[i];
