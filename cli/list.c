@@ -141,6 +141,100 @@ static bool list_one(const char *root, const char *rel)
 	return true;
 }
 
+/* The title of docs/history/NN-*.md (its "# NN — title" line), or NULL. */
+static char *history_title(const char *num)
+{
+	const char *docs = MSC_SOURCE_DIR "/docs/history";
+	char *title = NULL, line[512], path[1024];
+	struct dirent *d;
+	DIR *dh = opendir(docs);
+
+	if (!dh)
+		return NULL;
+	while (!title && (d = readdir(dh))) {
+		size_t len = strlen(d->d_name);
+		FILE *f;
+
+		if (strncmp(d->d_name, num, 2) || d->d_name[2] != '-' || len < 4 ||
+		    strcmp(d->d_name + len - 3, ".md"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", docs, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && !strncmp(line, "# ", 2)) {
+			const char *t = line + 2;
+			const char *dash = "\xe2\x80\x94 ";
+
+			line[strcspn(line, "\n")] = 0;
+			/* "# 01 — title": the number is printed apart. */
+			if (!strncmp(t, num, 2) && t[2] == ' ' && !strncmp(t + 3, dash, 4))
+				t += 3 + 4;
+			title = strdup(t);
+		}
+		fclose(f);
+	}
+	closedir(dh);
+	return title;
+}
+
+/*
+ * --history: one line per discussion of the history library -- the scenarios
+ * history/NN-*.json grouped by NN, titled by docs/history/NN-*.md (or by the
+ * first scenario's name). Every file is loaded; an invalid one fails the list.
+ */
+static int list_history(const char *dir, const struct paths *p)
+{
+	int ret = CLI_OK;
+
+	for (size_t i = 0; i < p->n;) {
+		const char *base = p->v[i] + strlen("history/");
+		char num[3] = {0}, *title;
+		size_t j;
+
+		if (strncmp(p->v[i], "history/", 8) || strlen(base) < 3 || base[2] != '-') {
+			if (!list_one(dir, p->v[i]))
+				ret = CLI_FAIL;
+			i++;
+			continue;
+		}
+		memcpy(num, base, 2);
+		title = history_title(num);
+		for (j = i; j < p->n && !strncmp(p->v[j], p->v[i], 8 + 3); j++) {
+			size_t n = strlen(dir) + strlen(p->v[j]) + 2;
+			char *full = malloc(n);
+			struct scenario s;
+			struct scn_error e;
+
+			if (!full) {
+				free(title);
+				return CLI_FAIL;
+			}
+			snprintf(full, n, "%s/%s", dir, p->v[j]);
+			memset(&e, 0, sizeof(e));
+			if (scn_load_file(full, &s, &e)) {
+				fprintf(stderr, "mmuscope list: %s is invalid: %s\n", p->v[j],
+					e.msg);
+				ret = CLI_FAIL;
+			} else {
+				if (!title)
+					title = strdup(s.name ? s.name : "");
+				scn_free(&s);
+			}
+			free(full);
+		}
+		printf("%s  ", num);
+		put_line_text(title ? title : "");
+		free(title);
+		printf(" \xe2\x80\x94");
+		for (size_t k = i; k < j; k++)
+			printf(" %s", p->v[k]);
+		putchar('\n');
+		i = j;
+	}
+	return ret;
+}
+
 int cli_list(int argc, char **argv)
 {
 	const char *dir = getenv("MMUSCOPE_SCENARIOS");
@@ -170,6 +264,10 @@ int cli_list(int argc, char **argv)
 		goto out;
 	}
 	qsort(p.v, p.n, sizeof(*p.v), cmp_path);
+	if (history) {
+		ret = list_history(dir, &p);
+		goto out;
+	}
 	for (size_t i = 0; i < p.n; i++)
 		if (!list_one(dir, p.v[i]))
 			ret = CLI_FAIL;

@@ -512,6 +512,13 @@ struct kvm_mmu_page *mmu_get_shadow_page(struct mmu_vm *vm, gfn_t gfn, union kvm
 	struct kvm_mmu_page *sp;
 	bool created = false;
 
+	/* Variant direct_cr4_pae_cleared: kvm_mmu_get_page() before 47c42e6b4192
+	 * cleared role.cr4_pae for direct pages (and computed quadrants only for
+	 * shadowed 32-bit guest tables), before the hash lookup. */
+	if (mmu_variant(vm, MMU_VAR_DIRECT_CR4_PAE) && role.direct) {
+		role.has_4_byte_gpte = 1;
+		role.quadrant = 0;
+	}
 	mlist_init(&invalid_list);
 	sp = mmu_find_shadow_page(vm, gfn, role, &invalid_list);
 	mmu_commit_zap_page(vm, &invalid_list);

@@ -98,6 +98,44 @@ long mmu_arch_pre_fault_memory(struct mmu_vcpu *v, const struct cpu_regs *r,
 	return (long)(end - range->gpa < range->size ? end - range->gpa : range->size);
 }
 
+/*
+ * Variant pre_fault_l1_root: the KVM_MAP_MEMORY v2 proposal ("KVM: x86: Always
+ * populate L1 GPA for KVM_MAP_MEMORY", 2024, never merged) mapped L1 GPAs
+ * whatever the vCPU's mode: a vCPU in SMM or guest mode was switched to the L1,
+ * non-SMM MMU (HF_SMM and guest mode cleared, mmu = walk_mmu = root_mmu,
+ * kvm_mmu_reset_context()), the range mapped there, and its state restored
+ * with a second kvm_mmu_reset_context(). Both resets unload every root.
+ */
+static void pre_fault_l1_root(struct mmu_vcpu *v, const struct cpu_regs *r,
+			      const struct cpu_features *f, struct kvm_pre_fault_memory *range,
+			      struct mmu_pre_fault_out *out)
+{
+	struct kvm_mmu *mmu = v->mmu, *walk_mmu = v->walk_mmu;
+	struct cpu_regs l1 = *r;
+	u64 full_size = range->size;
+	long ret;
+
+	l1.smm = false;
+	l1.guest_mode = false;
+	v->mmu = v->walk_mmu = &v->root_mmu;
+	mmu_reset_context(v, &l1);
+	do {
+		out->calls++;
+		ret = mmu_arch_pre_fault_memory(v, &l1, f, range, &out->err);
+		if (out->err)
+			break;
+		if (ret <= 0)
+			break;
+		range->size -= (u64)ret;
+		range->gpa += (u64)ret;
+	} while (range->size);
+	v->mmu = mmu;
+	v->walk_mmu = walk_mmu;
+	mmu_reset_context(v, r);
+	if (!out->err)
+		out->ret = full_size == range->size ? ret : 0;
+}
+
 void mmu_vcpu_pre_fault_memory(struct mmu_vcpu *v, const struct cpu_regs *r,
 			       const struct cpu_features *f, struct kvm_pre_fault_memory *range,
 			       struct mmu_pre_fault_out *out)
@@ -120,6 +158,10 @@ void mmu_vcpu_pre_fault_memory(struct mmu_vcpu *v, const struct cpu_regs *r,
 		return;
 	}
 	full_size = range->size;
+	if (mmu_variant(v->vm, MMU_VAR_PRE_FAULT_L1_ROOT) && (r->smm || r->guest_mode)) {
+		pre_fault_l1_root(v, r, f, range, out);
+		return;
+	}
 	do {
 		out->calls++;
 		ret = mmu_arch_pre_fault_memory(v, r, f, range, &out->err);

@@ -164,19 +164,50 @@ static void shadow_mmu_init_context(struct mmu_vcpu *v, struct kvm_mmu *context,
 	v->root_stats.context_inits++;
 }
 
+/*
+ * Variant direct_cr4_pae_cleared (before 47c42e6b4192): the root role of a
+ * direct MMU kept role.cr4_pae = is_pae(vcpu) from kvm_calc_mmu_role_common(),
+ * i.e. has_4_byte_gpte = !CR4.PAE, while kvm_mmu_get_page() cleared cr4_pae on
+ * every direct page it created (mmu_get_shadow_page()).
+ */
+static void direct_cr4_pae_lookup_role(const struct mmu_vcpu *v, const struct cpu_regs *r,
+				       union kvm_mmu_page_role *root_role)
+{
+	if (mmu_variant(v->vm, MMU_VAR_DIRECT_CR4_PAE) && root_role->direct)
+		root_role->has_4_byte_gpte = !(r->cr4 & X86_CR4_PAE);
+}
+
 /* init_kvm_tdp_mmu(): the TDP root role, with the same short-circuit. */
-static void init_kvm_tdp_mmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role)
+static void init_kvm_tdp_mmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role,
+			     const struct cpu_regs *r)
 {
 	u8 level = mmu_tdp_level(v->max_tdp_level, v->forced_tdp_level, v->guest_maxphyaddr);
+	union kvm_mmu_page_role root_role = mmu_calc_tdp_root_role(cpu_role, level, v->ad_enabled);
 
-	shadow_mmu_init_context(v, &v->root_mmu, cpu_role,
-				mmu_calc_tdp_root_role(cpu_role, level, v->ad_enabled));
+	/* Variant tdp_root_role_from_guest: kvm_calc_tdp_mmu_root_page_role()
+	 * before 2ba676774dfc built on kvm_calc_mmu_role_common(): efer_nx and
+	 * cr0_wp are the guest's while CR0.PG=1, 0 without paging -- exactly the
+	 * CPU role's bits. */
+	if (mmu_variant(v->vm, MMU_VAR_TDP_ROLE_FROM_GUEST)) {
+		root_role.efer_nx = cpu_role.base.efer_nx;
+		root_role.cr0_wp = cpu_role.base.cr0_wp;
+	}
+	direct_cr4_pae_lookup_role(v, r, &root_role);
+	shadow_mmu_init_context(v, &v->root_mmu, cpu_role, root_role);
 }
 
 /* init_kvm_softmmu() -> kvm_init_shadow_mmu(): level >= 3 and efer_nx forced (role.c). */
-static void init_kvm_softmmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role)
+static void init_kvm_softmmu(struct mmu_vcpu *v, union kvm_cpu_role cpu_role,
+			     const struct cpu_regs *r)
 {
-	shadow_mmu_init_context(v, &v->root_mmu, cpu_role, mmu_calc_shadow_root_role(cpu_role));
+	union kvm_mmu_page_role root_role = mmu_calc_shadow_root_role(cpu_role);
+
+	/* Variant shadow_without_nx: a host without NX cannot force EFER.NX on for
+	 * the guest (9167ab799362), so the shadow format is the guest's. */
+	if (mmu_variant(v->vm, MMU_VAR_SHADOW_WITHOUT_NX))
+		root_role.efer_nx = cpu_role.base.efer_nx;
+	direct_cr4_pae_lookup_role(v, r, &root_role);
+	shadow_mmu_init_context(v, &v->root_mmu, cpu_role, root_role);
 }
 
 /* init_kvm_nested_mmu(): the L2 walker keeps only a CPU role (it owns no roots). */
@@ -198,9 +229,9 @@ void mmu_init_context(struct mmu_vcpu *v, const struct cpu_regs *r)
 	if (v->walk_mmu == &v->nested_mmu)
 		init_kvm_nested_mmu(v, cpu_role);
 	else if (v->tdp_enabled)
-		init_kvm_tdp_mmu(v, cpu_role);
+		init_kvm_tdp_mmu(v, cpu_role, r);
 	else
-		init_kvm_softmmu(v, cpu_role);
+		init_kvm_softmmu(v, cpu_role, r);
 }
 
 /* kvm_mmu_reset_context() */

@@ -272,6 +272,26 @@ int sim_mmu_create(struct sim *sim, struct sim_machine *mc, struct scn_error *er
 	}
 	if (mmu_variant(&mc->vm, MMU_VAR_WRITE_TRACK_ONE_AS))
 		mc->vm.write_track_all_as = false;
+	/* The legacy direct MMU's kvm_mmu_get_page() is what the variant changes;
+	 * the TDP MMU (v5.10) came after the fix. */
+	if (mmu_variant(&mc->vm, MMU_VAR_DIRECT_CR4_PAE) && tdp && m->tdp_mmu) {
+		sim_err(sim, err, m->pos, "/machine/variants",
+			"variant direct_cr4_pae_cleared predates the TDP MMU (v5.10): set "
+			"machine.tdp_mmu false");
+		return MSC_EINVAL;
+	}
+	/* No NX on the host: shadow_nx_mask stays 0 (kvm_mmu_reset_all_pte_masks()
+	 * with shadow_nx_mask = 0), so make_spte() cannot make a page NX. */
+	if (mmu_variant(&mc->vm, MMU_VAR_SHADOW_WITHOUT_NX)) {
+		if (tdp) {
+			sim_err(sim, err, m->pos, "/machine/variants",
+				"variant shadow_without_nx is a shadow-paging host: set "
+				"machine.tdp \"none\"");
+			return MSC_EINVAL;
+		}
+		mc->masks.nx_mask = 0;
+		mc->vm.masks.nx_mask = 0;
+	}
 	if (m->max_mmu_pages) {
 		/* KVM_SET_NR_MMU_PAGES */
 		r = mmu_vm_set_nr_mmu_pages(&mc->vm, m->max_mmu_pages);
@@ -406,7 +426,7 @@ void sim_mmu_post_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u
 	case SCN_REG_CR0:
 		/* kvm_post_set_cr0() (>= v6.4): a WP-only change with PG=0 needs
 		 * nothing; with TDP it only re-inits the context (no unload). */
-		if ((now ^ old) == X86_CR0_WP) {
+		if ((now ^ old) == X86_CR0_WP && !mmu_variant(mv->vm, MMU_VAR_CR0_WP_UNLOAD)) {
 			if (!(now & X86_CR0_PG))
 				return;
 			if (mv->tdp_enabled) {

@@ -538,7 +538,8 @@ static bool hw_cfg(struct sim *sim, struct sim_vcpu *v, const struct walk_cfg *a
 
 	*hw = *arch;
 	hw->wp = true;
-	hw->nxe = true;
+	/* Variant shadow_without_nx: the host runs the guest without EFER.NXE. */
+	hw->nxe = !mmu_variant(&sim->mc->vm, MMU_VAR_SHADOW_WITHOUT_NX);
 	hw->pse = true;
 	hw->pse36 = false;
 	hw->gbpages = true;
