@@ -58,4 +58,17 @@ void cli_print_vcpu(FILE *f, u16 idx, const struct sim_vcpu_snapshot *v);
 /* mmuscope role compute|decode: KVM's CPU role and root roles (cli/role.c). */
 int cli_role(int argc, char **argv);
 
+/* mmuscope host [--runner R] [--json] [--quiet] [--dry-run] FILE... (cli/host.c): exit 0, 1, 2
+ * or 77 when the runner is unavailable. */
+int cli_host(int argc, char **argv);
+/* mmuscope diff --random N --seed S [--shard K/M] ... (cli/diff.c): a differential
+ * campaign; exit 0, 1 (an unexplained divergence, written out), 2 or 77. */
+int cli_diff(int argc, char **argv);
+
+/* mmuscope render FILE --step N -o OUT.png [...] (cli/render.c; built with viz/): the GUI's
+ * view of one step as a PNG, headless. */
+int cli_render(int argc, char **argv);
+/* mmuscope gui FILE [--size WxH] (cli/gui.c; built with viz/): the interactive window. */
+int cli_gui(int argc, char **argv);
+
 #endif

@@ -20,20 +20,35 @@ static void usage(FILE *f)
 		"             the scenario library: path, name and description\n"
 		"  role compute|decode ...\n"
 		"             KVM's CPU and root roles from registers, or a role word decoded\n"
+		"  host [--runner qemu-tcg|qemu-kvm|kvm] [--json] [--quiet] [--dry-run] FILE...\n"
+		"             run scenarios on a real or emulated CPU, compare with the simulator\n"
+		"  diff --random N --seed S [--shard K/M] [--runner R] [--out DIR]\n"
+		"             a differential campaign of random scenarios, simulator vs runner\n"
 		"  soak --seed S --steps N [--vcpus V]\n"
 		"             a random shadow-paging run, audited after every step\n"
+#ifdef MSC_HAVE_VIZ
+		"  gui FILE [--size WxH]\n"
+		"             the SDL2 window: step through a scenario, see the MMU\n"
+		"  render FILE --step N -o OUT.png [--size WxH] [--expand-sp HPA] ...\n"
+		"             the GUI's view of one step, headless, to a PNG\n"
+#endif
 		"  tour       walk through every paging mode, faults, nested paging and the TLB\n"
 		"  version    print the version\n"
 		"  help       this text\n"
-		"exit: 0 success, 1 expectations failed, 2 invalid input or usage\n");
+		"exit: 0 success, 1 expectations failed, 2 invalid input or usage (host, diff: 77 "
+		"runner unavailable)\n");
 }
 
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } verbs[] = {
-	{"run", cli_run},   {"explain", cli_explain}, {"fmt", cli_fmt},	  {"list", cli_list},
-	{"role", cli_role}, {"tour", cli_tour},	      {"soak", cli_soak},
+	{"run", cli_run},   {"explain", cli_explain}, {"fmt", cli_fmt},
+	{"list", cli_list}, {"role", cli_role},	      {"tour", cli_tour},
+	{"soak", cli_soak}, {"host", cli_host},	      {"diff", cli_diff},
+#ifdef MSC_HAVE_VIZ
+	{"gui", cli_gui},   {"render", cli_render},
+#endif
 };
 
 int main(int argc, char **argv)

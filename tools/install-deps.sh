@@ -3,8 +3,9 @@
 # Install the Debian packages mmuscope builds and tests with, only those missing.
 # Uses sudo when not root. Set MSC_NO_INSTALL=1 to only report what is missing.
 set -eu
-# python3: the CLI tests parse --json output with it.
-pkgs=(cmake make gcc pkg-config libcmocka-dev libcjson-dev libcapstone-dev clang libclang-rt-14-dev clang-format python3)
+# python3: the CLI tests parse --json output with it. nasm builds the probe image
+# (host/probe/); qemu-system-x86 runs it (host tests skip without it).
+pkgs=(cmake make gcc pkg-config libcmocka-dev libcjson-dev libcapstone-dev clang libclang-rt-14-dev clang-format python3 nasm qemu-system-x86)
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

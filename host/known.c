@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The known-divergence table (docs/host.md, "Comparing and the divergence
+ * table"): ways a runner is known to differ from the architecture, each with
+ * its evidence. An entry explains a record only when the record differs from
+ * an allowed outcome exactly as the entry says; nothing else is forgiven.
+ */
+#include <string.h>
+
+#include "cpu/regs.h"
+#include "cpu/walk.h"
+#include "host/compare.h"
+
+/*
+ * tcg-rsvd-p: QEMU TCG reports a reserved-bit #PF with RSVD but without P
+ * (0x8 for a read, where the SDM's Figure 4-12 and section 4.7 set P: 0x9).
+ * Everything else (vector, CR2, the other error-code bits) must be equal.
+ */
+static bool tcg_rsvd_p(const struct lower_pred *p, const struct lower_outcome *o,
+		       const struct hb_record *r)
+{
+	if (p->op != HB_OP_ACCESS || o->vector != X86_VEC_PF)
+		return false;
+	if (!(o->error_code & PFERR_RSVD) || !(o->error_code & PFERR_P))
+		return false;
+	return r->status == HB_ST_OK && r->vector == X86_VEC_PF && r->cr2 == o->cr2 &&
+	       r->error_code == (o->error_code & ~(u32)PFERR_P);
+}
+
+/*
+ * tcg-pae-pdpte-memory: QEMU TCG has no PAE PDPTE registers: its walk reads
+ * the PDPTEs from memory at CR3 on every TLB fill, so after a PDPT edit
+ * without a MOV to CR3 it translates through the new PDPTE where the SDM
+ * (4.4.1) says the register loaded at the last MOV to CR3 is used. The record
+ * must equal the walk through the memory PDPTEs exactly.
+ */
+static bool tcg_pae_pdpte_memory(const struct lower_pred *p, const struct lower_outcome *o,
+				 const struct hb_record *r)
+{
+	struct lower_outcome m;
+
+	(void)o;
+	if (p->op != HB_OP_ACCESS || !p->has_pdpte_mem)
+		return false;
+	if (host_outcome_equal(&p->pdpte_mem, r, p->size))
+		return true;
+	/* ... and through a reserved bit of that PDPTE, with tcg-rsvd-p's error code. */
+	m = p->pdpte_mem;
+	if (m.vector != X86_VEC_PF || !(m.error_code & PFERR_RSVD))
+		return false;
+	m.error_code &= ~(u32)PFERR_P;
+	return host_outcome_equal(&m, r, p->size);
+}
+
+/* A reserved-bit #PF predicted where the runner completed the access. */
+static bool rsvd_fault_completed(const struct lower_pred *p, const struct lower_outcome *o,
+				 const struct hb_record *r)
+{
+	return p->op == HB_OP_ACCESS && o->vector == X86_VEC_PF && (o->error_code & PFERR_RSVD) &&
+	       r->status == HB_ST_OK && r->vector == HB_NO_VECTOR;
+}
+
+/*
+ * tcg-1g-without-pdpe1gb: with "-cpu max,pdpe1gb=off" QEMU TCG still maps a
+ * PDPTE with PS as a 1 GiB page, where a CPU without 1 GiB pages (CPUID
+ * 80000001H:EDX[26] clear) treats PS there as reserved (SDM Table 4-15).
+ */
+static bool tcg_1g_without_pdpe1gb(const struct lower_pred *p, const struct lower_outcome *o,
+				   const struct hb_record *r)
+{
+	return rsvd_fault_completed(p, o, r) && p->fault_level == 3 && (p->fault_pte & 0x80);
+}
+
+/*
+ * tcg-amd-pml4e-bit8: AMD CPUs treat bit 8 of a PML4E (and PML5E) as reserved
+ * (APM Vol. 2 5.3.3, "MBZ"); QEMU TCG does not check it and walks on.
+ */
+static bool tcg_amd_pml4e_bit8(const struct lower_pred *p, const struct lower_outcome *o,
+			       const struct hb_record *r)
+{
+	return rsvd_fault_completed(p, o, r) && p->fault_level >= 4 && (p->fault_pte & 0x100) &&
+	       !(p->fault_pte & 0x80);
+}
+
+static const struct known_divergence table[] = {
+	{
+		.id = "tcg-rsvd-p",
+		.runners = "qemu-tcg",
+		.applies = tcg_rsvd_p,
+		.desc = "TCG's reserved-bit #PF error code lacks P (e.g. 0x8 where the SDM gives "
+			"0x9)",
+		.evidence = "../shared/docs/host-backend-notes.md (\"Known TCG divergence\", QEMU "
+			    "7.2 and newer; QEMU target/i386/tcg/sysemu/excp_helper.c raises "
+			    "reserved-bit faults with PG_ERROR_RSVD_MASK alone); SDM Vol. 3 4.7; "
+			    "measured here by tests/host/run-host-tests.sh on "
+			    "scenarios/teaching/03-paging-pae.json and 11-reserved-bits.json",
+	},
+	{
+		.id = "tcg-pae-pdpte-memory",
+		.runners = "qemu-tcg",
+		.applies = tcg_pae_pdpte_memory,
+		.desc = "TCG has no PAE PDPTE registers: after a PDPT edit without a CR3 load it "
+			"walks through the PDPTE in memory (SDM 4.4.1: the register is used)",
+		.evidence =
+			"QEMU target/i386/tcg/sysemu/excp_helper.c (mmu_translate reads the "
+			"PDPTE at CR3 + 8 * index on each walk); measured here by "
+			"tests/host/known/tcg-pae-pdpte-memory.json (tests/host/run-host-tests.sh)",
+	},
+	{
+		.id = "tcg-1g-without-pdpe1gb",
+		.runners = "qemu-tcg",
+		.applies = tcg_1g_without_pdpe1gb,
+		.desc = "TCG maps a 1 GiB PDPTE although its CPU model has pdpe1gb=off (SDM "
+			"Table 4-15: PS is then reserved)",
+		.evidence = "measured here: scenarios/teaching/11-reserved-bits.json step 19 under "
+			    "\"-cpu max,pdpe1gb=off\" (tests/host/run-host-tests.sh)",
+	},
+	{
+		.id = "tcg-amd-pml4e-bit8",
+		.runners = "qemu-tcg",
+		.applies = tcg_amd_pml4e_bit8,
+		.desc = "TCG ignores bit 8 of a PML4E, reserved (MBZ) on AMD CPUs",
+		.evidence =
+			"APM Vol. 2 5.3.3 (PML4E bit 8 MBZ); ../shared/docs/host-backend-notes.md "
+			"(the same unchecked bit in NPT entries); measured here: "
+			"scenarios/teaching/11-reserved-bits.json step 18 "
+			"(tests/host/run-host-tests.sh)",
+	},
+};
+
+const struct known_divergence *host_known_table(size_t *n)
+{
+	*n = MSC_ARRAY_SIZE(table);
+	return table;
+}
+
+static bool runner_listed(const char *list, const char *runner)
+{
+	size_t len = strlen(runner);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchr(s, ' ');
+		size_t l = end ? (size_t)(end - s) : strlen(s);
+
+		if (l == len && !strncmp(s, runner, len))
+			return true;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+const struct known_divergence *host_known_explain(const char *runner, const struct lower_pred *p,
+						  const struct hb_record *r)
+{
+	if (!runner)
+		return NULL;
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(table); i++) {
+		if (!runner_listed(table[i].runners, runner))
+			continue;
+		for (unsigned k = 0; k < p->noutcomes; k++)
+			if (table[i].applies(p, &p->outcomes[k], r))
+				return &table[i];
+		/* A READ (or MODE) has no outcomes: the entry judges the value alone. */
+		if (!p->noutcomes) {
+			const struct lower_outcome none = {.vector = HB_NO_VECTOR};
+
+			if (table[i].applies(p, &none, r))
+				return &table[i];
+		}
+	}
+	return NULL;
+}

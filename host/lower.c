@@ -1,0 +1,1337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lowering a scenario to a probe batch: the simulator runs the scenario and an
+ * event sink translates its architectural events into commands (docs/host.md,
+ * "Lowering a scenario"): memory writes become WRITE, accepted register writes
+ * a MODE or CR3 at the end of their step, INVLPG/flushes INVLPG/FLUSH, accesses
+ * ACCESS followed by a READ of every page-table entry the reference walk
+ * visits. Each record gets the simulator's prediction; what cannot be probed
+ * becomes a per-step "skipped: <reason>".
+ */
+#include "host/lower.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/err.h"
+#include "cpu/mem.h"
+#include "cpu/regs.h"
+#include "cpu/tlb.h"
+#include "cpu/walk.h"
+#include "sim/engine.h"
+
+#define PTE_A BIT_ULL(5)
+#define PTE_D BIT_ULL(6)
+#define WIN_SLOTS 3
+#define MAX_WALK_PAS WALK_MAX_STEPS
+
+/* Memory where the host's bytes may differ from the simulator's. */
+struct taint {
+	u64 lo, hi;
+	const char *why;
+};
+
+/* The access's data store, held until the access is known to be lowered. */
+struct pending_store {
+	bool valid, dropped;
+	u64 gpa, val;
+	u8 size;
+};
+
+/* Page-table entries whose A/D bits the simulator and the CPU may have set
+ * differently (an access one served from a cached translation and the other
+ * may have walked for): at most this many tracked, oldest dropped first. */
+#define AD_UNCERTAIN_MAX 256
+
+struct lower {
+	u64 ad_uncertain[AD_UNCERTAIN_MAX];
+	u8 ad_uncertain_size[AD_UNCERTAIN_MAX];
+	unsigned n_ad_uncertain;
+	const struct scenario *s;
+	struct sim *sim;
+	struct lower_result *out;
+	int err;
+	u32 step;
+	enum scn_op op;
+	u16 vcpu;
+	/* pages the case touches: zeroed first */
+	u64 *pages;
+	size_t npages, cap_pages;
+	struct taint *taints;
+	size_t ntaints, cap_taints;
+	/* the host's mode: the registers of the last MODE/CR3 sent */
+	bool host_paging, force_mode;
+	struct cpu_regs host;
+	const char *mode_skip; /* why accesses under the current mode are not probed */
+	char mode_skip_buf[160];
+	u64 slot_lo[WIN_SLOTS], slot_hi[WIN_SLOTS]; /* the window's table slots */
+	unsigned nslots;
+	u64 win_lo, win_hi; /* linear addresses translated by the window slot */
+	/* per step */
+	bool mode_written, cr3_written;
+	struct pending_store store;
+	const struct scn_step *st;
+	u64 walk_pas[MAX_WALK_PAS];
+	u8 walk_sizes[MAX_WALK_PAS];
+	unsigned nwalk;
+	bool walked;
+};
+
+/* ---- small helpers ---- */
+
+static void set_err(struct lower *l, int r)
+{
+	if (!l->err)
+		l->err = r;
+}
+
+static bool in_probe_mem(u64 gpa, u64 len)
+{
+	if (len == 0 || gpa >= HB_SCN_LIMIT || len > HB_SCN_LIMIT - gpa)
+		return false;
+	return gpa + len <= HB_HOLE_LO || gpa >= HB_HOLE_HI;
+}
+
+static u64 size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+static void note(struct lower *l, u32 step, bool skip, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void note(struct lower *l, u32 step, bool skip, const char *fmt, ...)
+{
+	struct lower_result *o = l->out;
+	struct lower_note *n;
+	char text[140];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (u32 i = o->nnotes; i-- > 0;) {
+		if (o->notes[i].step != step)
+			break;
+		if (!strcmp(o->notes[i].text, text))
+			return; /* once per step */
+	}
+	if (o->nnotes == o->cap_notes) {
+		u32 cap = o->cap_notes ? 2 * o->cap_notes : 32;
+		struct lower_note *nn = realloc(o->notes, cap * sizeof(*nn));
+
+		if (!nn) {
+			set_err(l, MSC_ENOMEM);
+			return;
+		}
+		o->notes = nn;
+		o->cap_notes = cap;
+	}
+	n = &o->notes[o->nnotes++];
+	memset(n, 0, sizeof(*n));
+	n->step = step;
+	n->before_cmd = o->batch.ncmds;
+	n->skip = skip;
+	snprintf(n->text, sizeof(n->text), "%s%s", skip ? "skipped: " : "note: ", text);
+}
+
+static void touch(struct lower *l, u64 gpa, u64 len)
+{
+	for (u64 p = gpa & PAGE_MASK; p < gpa + len; p += PAGE_SIZE) {
+		if (l->npages && l->pages[l->npages - 1] == p)
+			continue;
+		if (l->npages == l->cap_pages) {
+			size_t cap = l->cap_pages ? 2 * l->cap_pages : 64;
+			u64 *np = realloc(l->pages, cap * sizeof(*np));
+
+			if (!np) {
+				set_err(l, MSC_ENOMEM);
+				return;
+			}
+			l->pages = np;
+			l->cap_pages = cap;
+		}
+		l->pages[l->npages++] = p;
+	}
+}
+
+static void taint(struct lower *l, u64 gpa, u64 len, const char *why)
+{
+	if (l->ntaints == l->cap_taints) {
+		size_t cap = l->cap_taints ? 2 * l->cap_taints : 8;
+		struct taint *nt = realloc(l->taints, cap * sizeof(*nt));
+
+		if (!nt) {
+			set_err(l, MSC_ENOMEM);
+			return;
+		}
+		l->taints = nt;
+		l->cap_taints = cap;
+	}
+	l->taints[l->ntaints++] = (struct taint){gpa, gpa + len, why};
+}
+
+static const char *tainted(const struct lower *l, u64 gpa, u64 len)
+{
+	for (size_t i = 0; i < l->ntaints; i++)
+		if (gpa < l->taints[i].hi && gpa + len > l->taints[i].lo)
+			return l->taints[i].why;
+	return NULL;
+}
+
+static bool in_slot(const struct lower *l, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < l->nslots; i++)
+		if (gpa < l->slot_hi[i] && gpa + len > l->slot_lo[i])
+			return true;
+	return false;
+}
+
+/* Why [gpa, gpa+len) of address space 0 cannot be used by a probe, or NULL. */
+static const char *mem_unusable(const struct lower *l, u64 gpa, u64 len, bool write)
+{
+	struct gmem_slot_info si;
+	const char *t;
+
+	if (!in_probe_mem(gpa, len))
+		return "outside the probe's scenario memory";
+	if (!gmem_slot_find(sim_gmem(l->sim), 0, gpa, &si) || gpa + len > si.base + si.size)
+		return "no memslot behind it";
+	if (write && (si.flags & GMEM_SLOT_READONLY))
+		return "a read-only memslot (the probe's RAM would take the write)";
+	t = tainted(l, gpa, len);
+	if (t)
+		return t;
+	return NULL;
+}
+
+static u64 sim_read(const struct lower *l, u64 gpa, unsigned size)
+{
+	u8 buf[8] = {0};
+
+	if (gmem_read(sim_gmem(l->sim), 0, gpa, buf, size))
+		return 0;
+	return msc_le_get(buf, size);
+}
+
+static struct hb_cmd *push(struct lower *l, u8 op)
+{
+	struct hb_cmd c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.op = op;
+	c.id = l->step;
+	r = hb_push(&l->out->batch, &c);
+	if (r) {
+		set_err(l, r);
+		return NULL;
+	}
+	return &l->out->batch.cmds[l->out->batch.ncmds - 1];
+}
+
+static struct lower_pred *pred_add(struct lower *l, u8 op)
+{
+	struct lower_result *o = l->out;
+	struct lower_pred *p;
+
+	if (o->npreds == o->cap_preds) {
+		u32 cap = o->cap_preds ? 2 * o->cap_preds : 64;
+		struct lower_pred *np = realloc(o->preds, cap * sizeof(*np));
+
+		if (!np) {
+			set_err(l, MSC_ENOMEM);
+			return NULL;
+		}
+		o->preds = np;
+		o->cap_preds = cap;
+	}
+	p = &o->preds[o->npreds++];
+	memset(p, 0, sizeof(*p));
+	p->op = op;
+	p->cmd = o->batch.ncmds - 1;
+	p->step = l->step;
+	return p;
+}
+
+static bool ad_uncertain(const struct lower *l, u64 gpa)
+{
+	for (unsigned i = 0; i < l->n_ad_uncertain; i++)
+		if (l->ad_uncertain[i] == gpa)
+			return true;
+	return false;
+}
+
+static void ad_uncertain_add(struct lower *l, u64 gpa, u8 size)
+{
+	if (ad_uncertain(l, gpa))
+		return;
+	if (l->n_ad_uncertain == AD_UNCERTAIN_MAX) {
+		memmove(l->ad_uncertain, l->ad_uncertain + 1,
+			sizeof(l->ad_uncertain[0]) * (AD_UNCERTAIN_MAX - 1));
+		memmove(l->ad_uncertain_size, l->ad_uncertain_size + 1,
+			sizeof(l->ad_uncertain_size[0]) * (AD_UNCERTAIN_MAX - 1));
+		l->n_ad_uncertain--;
+	}
+	l->ad_uncertain_size[l->n_ad_uncertain] = size;
+	l->ad_uncertain[l->n_ad_uncertain++] = gpa;
+}
+
+/* A store over an entry makes its bits the same on both sides again. */
+static void ad_uncertain_drop(struct lower *l, u64 gpa, u8 size)
+{
+	for (unsigned i = 0; i < l->n_ad_uncertain;) {
+		if (l->ad_uncertain[i] + l->ad_uncertain_size[i] > gpa &&
+		    l->ad_uncertain[i] < gpa + size) {
+			l->n_ad_uncertain--;
+			l->ad_uncertain[i] = l->ad_uncertain[l->n_ad_uncertain];
+			l->ad_uncertain_size[i] = l->ad_uncertain_size[l->n_ad_uncertain];
+		} else
+			i++;
+	}
+}
+
+static void emit_write(struct lower *l, u64 gpa, u64 val, u8 size)
+{
+	struct hb_cmd *c = push(l, HB_OP_WRITE);
+
+	ad_uncertain_drop(l, gpa, size);
+	if (!c)
+		return;
+	c->size = size;
+	c->a = gpa;
+	c->b = val & size_mask(size);
+	touch(l, gpa, size);
+}
+
+/* ---- the mode ---- */
+
+static u64 norm_cr0(u64 cr0)
+{
+	/* The probe needs protected mode; cache control does not affect translation. */
+	return (cr0 | X86_CR0_PE) & ~(X86_CR0_CD | X86_CR0_NW);
+}
+
+static bool same_mode(const struct cpu_regs *a, const struct cpu_regs *b)
+{
+	return norm_cr0(a->cr0) == norm_cr0(b->cr0) && a->cr4 == b->cr4 &&
+	       (a->efer & ~X86_EFER_LMA) == (b->efer & ~X86_EFER_LMA) && a->pkru == b->pkru &&
+	       a->cs_l == b->cs_l;
+}
+
+/*
+ * The window's slots in the tables of @r (host/batch.h): 32-bit PDE 1023; PAE
+ * PDPTE 3, and PDEs 510/511 of its PD when the scenario's PDPTE 3 is present;
+ * PML4E/PML5E 511. Returns why the mode cannot be probed, or NULL.
+ */
+static const char *window_of(struct lower *l, const struct cpu_regs *r)
+{
+	enum cpu_paging_mode m = cpu_paging_mode(r);
+	static char buf[160];
+	u64 root = 0, e;
+
+	l->nslots = 0;
+	switch (m) {
+	case CPU_PAGING_NONE:
+		return NULL;
+	case CPU_PAGING_32:
+		root = r->cr3 & 0xfffff000ULL;
+		if (mem_unusable(l, root, PAGE_SIZE, false))
+			goto outside;
+		l->slot_lo[0] = root + 1023 * 4;
+		l->slot_hi[0] = l->slot_lo[0] + 4;
+		l->nslots = 1;
+		l->win_lo = HB_WINDOW_VA;
+		l->win_hi = 0xffffffffULL;
+		if (sim_read(l, l->slot_lo[0], 4) & 1)
+			goto conflict;
+		return NULL;
+	case CPU_PAGING_PAE:
+		root = r->cr3 & 0xffffffe0ULL;
+		if (mem_unusable(l, root, 32, false))
+			goto outside;
+		l->slot_lo[0] = root + 24;
+		l->slot_hi[0] = root + 32;
+		l->nslots = 1;
+		l->win_hi = 0xffffffffULL;
+		e = sim_read(l, root + 24, 8);
+		if (!(e & 1)) {
+			l->win_lo = 0xc0000000ULL; /* the harness's own PD */
+			return NULL;
+		}
+		l->win_lo = HB_WINDOW_VA;
+		root = e & GENMASK_ULL(51, 12);
+		if (mem_unusable(l, root, PAGE_SIZE, false))
+			goto outside;
+		l->slot_lo[1] = root + 510 * 8;
+		l->slot_hi[1] = root + 512 * 8;
+		l->nslots = 2;
+		if ((sim_read(l, l->slot_lo[1], 8) | sim_read(l, l->slot_lo[1] + 8, 8)) & 1)
+			goto conflict;
+		return NULL;
+	case CPU_PAGING_4LVL:
+	case CPU_PAGING_5LVL:
+		root = r->cr3 & GENMASK_ULL(51, 12);
+		if (mem_unusable(l, root, PAGE_SIZE, false))
+			goto outside;
+		l->slot_lo[0] = root + 511 * 8;
+		l->slot_hi[0] = root + 512 * 8;
+		l->nslots = 1;
+		l->win_lo = m == CPU_PAGING_5LVL ? 0xff00000000000000ULL : 0xffffff8000000000ULL;
+		l->win_hi = ~0ULL;
+		if (sim_read(l, l->slot_lo[0], 8) & 1)
+			goto conflict;
+		return NULL;
+	}
+	return NULL;
+outside:
+	l->nslots = 0;
+	snprintf(buf, sizeof(buf), "the tables of CR3 0x%llx are %s", (unsigned long long)r->cr3,
+		 mem_unusable(l, root, 8, false));
+	return buf;
+conflict:
+	snprintf(buf, sizeof(buf),
+		 "harness window conflict: the scenario uses the window slot at 0x%llx",
+		 (unsigned long long)l->slot_lo[l->nslots - 1]);
+	l->nslots = 0;
+	return buf;
+}
+
+static void set_mode_skip(struct lower *l, const char *why)
+{
+	if (!why) {
+		l->mode_skip = NULL;
+		return;
+	}
+	snprintf(l->mode_skip_buf, sizeof(l->mode_skip_buf), "%s", why);
+	l->mode_skip = l->mode_skip_buf;
+}
+
+/* After a step (and before the first): bring the host's mode to vCPU 0's. */
+static void sync_mode(struct lower *l)
+{
+	struct sim_snapshot snap;
+	const struct cpu_regs *r;
+	bool paging, cr3_only;
+	const char *why;
+	struct hb_cmd *c;
+
+	sim_snapshot(l->sim, &snap);
+	r = &snap.vcpu[0].r;
+	if (r->smm || r->guest_mode) {
+		set_mode_skip(l, r->smm ? "vCPU 0 is in SMM (address space 1, not probed)"
+					: "vCPU 0 runs L2 (nested virtualization, not probed)");
+		l->force_mode = true;
+		return;
+	}
+	paging = cpu_paging_mode(r) != CPU_PAGING_NONE;
+	if (!paging && !l->host_paging && !l->force_mode) {
+		set_mode_skip(l, NULL); /* paging off either way: nothing to change */
+		return;
+	}
+	if (!l->force_mode && paging == l->host_paging && same_mode(r, &l->host) &&
+	    r->cr3 == l->host.cr3 && !l->cr3_written)
+		return;
+	cr3_only = !l->force_mode && paging && l->host_paging && same_mode(r, &l->host) &&
+		   !l->mode_skip;
+	why = window_of(l, r);
+	if (why) {
+		set_mode_skip(l, why);
+		l->force_mode = true;
+		return;
+	}
+	c = push(l, cr3_only ? HB_OP_CR3 : HB_OP_MODE);
+	if (!c)
+		return;
+	c->b = r->cr3;
+	if (!cr3_only) {
+		c->a = norm_cr0(r->cr0);
+		c->c = r->cr4;
+		c->d = r->efer & ~X86_EFER_LMA;
+		c->e = r->pkru;
+		/* In IA-32e mode the simulator's accesses use 64-bit linear addresses
+		 * whatever CS.L says (sim/engine_ops.c linear()): the probe makes them
+		 * from 64-bit code. */
+		if (r->efer & X86_EFER_LMA)
+			c->flags = HB_F_CS64;
+	}
+	if (paging)
+		touch(l, r->cr3 & (cpu_paging_mode(r) == CPU_PAGING_PAE ? ~0x1fULL : PAGE_MASK),
+		      cpu_paging_mode(r) == CPU_PAGING_PAE ? 32 : PAGE_SIZE);
+	{
+		struct lower_pred *p = pred_add(l, c->op);
+
+		if (p) {
+			p->noutcomes = 1;
+			p->outcomes[0].vector = HB_NO_VECTOR;
+			p->outcomes[0].why = "sim";
+		}
+	}
+	l->host = *r;
+	l->host_paging = paging;
+	l->force_mode = false;
+	set_mode_skip(l, NULL);
+	/* The probe loads the PDPTEs from memory now; the simulator uses its registers. */
+	if (cpu_paging_mode(r) == CPU_PAGING_PAE) {
+		u64 pdpt = r->cr3 & 0xffffffe0ULL;
+
+		for (unsigned i = 0; i < 4; i++)
+			if (r->pdpte[i] != sim_read(l, pdpt + 8 * i, 8))
+				set_mode_skip(l, "the PAE PDPTE registers differ from memory");
+	}
+}
+
+/* ---- accesses ---- */
+
+struct ro_ctx {
+	const struct gmem *m;
+};
+
+/* Guest memory for reference walks that never write A/D. */
+static void *ro_map(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	const struct ro_ctx *c = ctx;
+
+	*writable = false;
+	return gmem_hva(c->m, 0, pa, len);
+}
+
+static u8 vector_of(enum walk_fault_kind k)
+{
+	switch (k) {
+	case WALK_FAULT_PF:
+		return X86_VEC_PF;
+	case WALK_FAULT_GP:
+		return X86_VEC_GP;
+	case WALK_FAULT_NONE:
+	case WALK_FAULT_EPT_VIOLATION:
+	case WALK_FAULT_EPT_MISCONFIG:
+	case WALK_FAULT_NPF:
+		break;
+	}
+	return HB_NO_VECTOR;
+}
+
+static bool same_outcome(const struct lower_outcome *a, const struct lower_outcome *b)
+{
+	return a->vector == b->vector && a->error_code == b->error_code && a->cr2 == b->cr2 &&
+	       a->has_value == b->has_value && a->value == b->value;
+}
+
+/* The data store a skipped access made in the simulator, and the A/D bits its
+ * walk set, written so that the host's memory stays the simulator's. */
+static void sync_skipped_access(struct lower *l)
+{
+	if (l->store.valid && !l->store.dropped) {
+		if (in_probe_mem(l->store.gpa, l->store.size) &&
+		    !in_slot(l, l->store.gpa, l->store.size))
+			emit_write(l, l->store.gpa, l->store.val, l->store.size);
+		else
+			taint(l, l->store.gpa, l->store.size,
+			      "written by an access that was not probed");
+	}
+	for (unsigned i = 0; i < l->nwalk; i++) {
+		u64 pa = l->walk_pas[i];
+		u8 size = l->walk_sizes[i];
+
+		if (!in_probe_mem(pa, size) || in_slot(l, pa, size))
+			continue;
+		emit_write(l, pa, sim_read(l, pa, size), size);
+	}
+}
+
+static const char *access_skip(struct lower *l, const struct sim_event *ev)
+{
+	const struct sim_ev_access *a = &ev->u.access;
+	static char buf[96];
+
+	if (ev->vcpu != 0) {
+		snprintf(buf, sizeof(buf), "vCPU %u (the probe runs vCPU 0 only)", ev->vcpu);
+		return buf;
+	}
+	if (a->implicit)
+		return "implicit supervisor access";
+	if (a->fault != SCN_FAULT_NONE && a->fault != SCN_FAULT_PF && a->fault != SCN_FAULT_GP)
+		return "EPT/NPT fault kind (nested paging)";
+	if (l->mode_skip)
+		return l->mode_skip;
+	return NULL;
+}
+
+/* Add the outcome of completing the access at @gpa (or faulting as @o says). */
+static const char *add_outcome(struct lower *l, struct lower_pred *p, struct lower_outcome *o,
+			       const struct sim_ev_access *a, u64 gpa)
+{
+	if (o->vector == HB_NO_VECTOR) {
+		const char *why = mem_unusable(l, gpa, a->size, a->kind == SCN_ACC_WRITE);
+
+		if (why)
+			return why;
+		if (a->kind == SCN_ACC_READ) {
+			o->has_value = true;
+			if (!o->value)
+				o->value = sim_read(l, gpa, a->size);
+		}
+		touch(l, gpa, a->size);
+	}
+	for (unsigned i = 0; i < p->noutcomes; i++)
+		if (same_outcome(&p->outcomes[i], o))
+			return NULL;
+	if (p->noutcomes < LOWER_MAX_OUTCOMES)
+		p->outcomes[p->noutcomes++] = *o;
+	return NULL;
+}
+
+/*
+ * PAE paging uses the PDPTE registers loaded by the last MOV to CR3 (or CR0/CR4)
+ * (SDM 4.4.1); a PDPT edited since differs from them. When it does, record
+ * what a walk through the PDPTEs in memory gives, for runners without PDPTE
+ * registers (host/known.c, tcg-pae-pdpte-memory).
+ */
+static u64 pdpte_from_memory(struct lower *l, struct lower_pred *p, const struct cpu_regs *r,
+			     const struct walk_cfg *cfg, const struct walk_req *req,
+			     const struct sim_ev_access *a)
+{
+	struct ro_ctx rc = {.m = sim_gmem(l->sim)};
+	struct walk_cfg mcfg = *cfg;
+	struct walk_result res;
+	struct walk_ctx wctx;
+	bool differ = false;
+
+	if (cfg->fmt != WALK_FMT_PAE)
+		return UINT64_MAX;
+	for (unsigned i = 0; i < 4; i++) {
+		mcfg.pdpte[i] = sim_read(l, (r->cr3 & ~0x1fULL) + 8u * i, 8);
+		differ |= mcfg.pdpte[i] != r->pdpte[i];
+	}
+	if (!differ)
+		return UINT64_MAX;
+	memset(&wctx, 0, sizeof(wctx));
+	wctx.g = &mcfg;
+	wctx.mem.map = ro_map;
+	wctx.mem.ctx = &rc;
+	walk_translate(&wctx, req, &res);
+	if (res.fault.nomem)
+		return UINT64_MAX;
+	memset(&p->pdpte_mem, 0, sizeof(p->pdpte_mem));
+	p->pdpte_mem.why = "PDPTEs from memory";
+	if (res.ok) {
+		p->pdpte_mem.vector = HB_NO_VECTOR;
+		if (a->kind == SCN_ACC_READ) {
+			p->pdpte_mem.has_value = true;
+			p->pdpte_mem.value = sim_read(l, res.gpa, a->size ? a->size : 1);
+		}
+	} else if (res.fault.kind == WALK_FAULT_PF) {
+		p->pdpte_mem.vector = X86_VEC_PF;
+		p->pdpte_mem.error_code = (u32)res.fault.error_code;
+		p->pdpte_mem.cr2 = req->addr;
+	} else {
+		return UINT64_MAX;
+	}
+	p->has_pdpte_mem = true;
+	/* A runner that walks this way sets A/D where the simulator did not. */
+	for (u32 i = 0; i < res.nsteps; i++)
+		if (!(res.steps[i].flags & WALK_STEP_PDPTR))
+			ad_uncertain_add(l, res.steps[i].pte_pa, 8);
+	return res.ok ? res.gpa : UINT64_MAX;
+}
+
+static void lower_access(struct lower *l, const struct sim_event *ev)
+{
+	const struct sim_ev_access *a = &ev->u.access;
+	struct lower_pred tmp, *p;
+	struct sim_snapshot snap;
+	const struct cpu_regs *r;
+	struct walk_cfg cfg;
+	struct walk_req req;
+	struct walk_result fres;
+	struct walk_ctx wctx;
+	struct ro_ctx rc = {.m = sim_gmem(l->sim)};
+	struct lower_outcome o;
+	u64 fetch_pa[LOWER_MAX_OUTCOMES];
+	unsigned nfetch = 0, entry = 4;
+	const char *why = access_skip(l, ev);
+	const bool jmp_fetch = a->kind == SCN_ACC_FETCH && a->cpl == 3 && (a->va & 0xfff) != 0xfff;
+
+	if (why)
+		goto skip;
+	sim_snapshot(l->sim, &snap);
+	r = &snap.vcpu[0].r;
+	walk_cfg_from_regs(&cfg, r, sim_features(l->sim));
+	if (cfg.fmt == WALK_FMT_NONE) {
+		why = "paging is off: a guest-physical access, no translation to compare";
+		goto skip;
+	}
+	if (a->va >= l->win_lo && a->va <= l->win_hi) {
+		why = "the address is in the harness window";
+		goto skip;
+	}
+	if (cfg.fmt != WALK_FMT_32)
+		entry = 8;
+
+	/* The reference walk (no A/D writes), on memory as the access left it. */
+	memset(&req, 0, sizeof(req));
+	req.addr = a->va;
+	req.acc = a->kind == SCN_ACC_WRITE   ? WALK_ACC_WRITE
+		  : a->kind == SCN_ACC_FETCH ? WALK_ACC_FETCH
+					     : WALK_ACC_READ;
+	req.cpl = a->cpl;
+	req.implicit = a->implicit;
+	req.ac = (r->rflags & X86_RFLAGS_AC) != 0;
+	memset(&wctx, 0, sizeof(wctx));
+	wctx.g = &cfg;
+	wctx.mem.map = ro_map;
+	wctx.mem.ctx = &rc;
+	walk_translate(&wctx, &req, &fres);
+	if (fres.fault.nomem) {
+		why = "the walk reads a page table with no memory behind it";
+		goto skip;
+	}
+	for (u32 i = 0; i < fres.nsteps; i++) {
+		const struct walk_step *ws = &fres.steps[i];
+
+		if (ws->stage || (ws->flags & WALK_STEP_PDPTR))
+			continue;
+		if (in_slot(l, ws->pte_pa, entry)) {
+			why = "the walk uses the harness window slot";
+			goto skip;
+		}
+		why = mem_unusable(l, ws->pte_pa, entry, false);
+		if (!why) {
+			struct gmem_slot_info si;
+
+			if (gmem_slot_find(sim_gmem(l->sim), 0, ws->pte_pa, &si) &&
+			    (si.flags & GMEM_SLOT_READONLY))
+				why = "a page table in a read-only memslot (its A/D writes are "
+				      "dropped)";
+		}
+		if (why)
+			goto skip;
+	}
+
+	/* The allowed outcomes: the simulator's, then (stale TLB) the others. */
+	memset(&tmp, 0, sizeof(tmp));
+	memset(&o, 0, sizeof(o));
+	o.vector = a->fault == SCN_FAULT_PF   ? X86_VEC_PF
+		   : a->fault == SCN_FAULT_GP ? X86_VEC_GP
+					      : HB_NO_VECTOR;
+	o.error_code = (u32)a->error_code;
+	o.cr2 = o.vector == X86_VEC_PF ? a->cr2 : 0;
+	o.value = a->kind == SCN_ACC_READ ? a->value : 0;
+	o.why = "sim";
+	if (o.vector == HB_NO_VECTOR && a->kind == SCN_ACC_READ && !a->value)
+		o.value = 0; /* a zero read: add_outcome reads memory (also zero) */
+	if (l->st && (l->st->expect.has & SCN_EX_DIVERGENCE) && l->st->expect.divergence) {
+		/* A reproduced KVM bug (docs/history/): the simulator's outcome is the
+		 * bug's; the CPU is compared with the architecture's walk. */
+		memset(&o, 0, sizeof(o));
+		o.vector = fres.ok ? HB_NO_VECTOR : vector_of(fres.fault.kind);
+		if (!fres.ok && o.vector == HB_NO_VECTOR) {
+			why = "an expected divergence whose architectural outcome is a VM exit";
+			goto skip;
+		}
+		o.error_code = o.vector == X86_VEC_PF ? (u32)fres.fault.error_code : 0;
+		o.cr2 = o.vector == X86_VEC_PF ? req.addr : 0;
+		o.why = "architecture (the simulator reproduces a KVM bug here)";
+		why = add_outcome(l, &tmp, &o, a, fres.gpa);
+		if (why)
+			goto skip;
+		if (o.vector == HB_NO_VECTOR && a->kind == SCN_ACC_FETCH)
+			fetch_pa[nfetch++] = fres.gpa;
+		goto emit;
+	}
+	why = add_outcome(l, &tmp, &o, a, a->gpa);
+	if (why)
+		goto skip;
+	if (o.vector == HB_NO_VECTOR && a->kind == SCN_ACC_FETCH)
+		fetch_pa[nfetch++] = a->gpa;
+	if (a->outcomes > 1 || a->from_tlb) {
+		struct tlb_outcome alt[TLB_MAX_OUTCOMES];
+		size_t n = tlb_allowed_outcomes(sim_tlb(l->sim, 0), 0, cpu_pcid(r), &cfg, &req,
+						&fres, alt);
+
+		for (size_t i = 0; i < n; i++) {
+			memset(&o, 0, sizeof(o));
+			o.vector = vector_of(alt[i].fault);
+			if (alt[i].fault != WALK_FAULT_NONE && o.vector == HB_NO_VECTOR) {
+				why = "an allowed outcome is a VM exit";
+				goto skip;
+			}
+			o.error_code = o.vector == X86_VEC_PF ? (u32)alt[i].error_code : 0;
+			o.cr2 = o.vector == X86_VEC_PF ? req.addr : 0;
+			o.why = alt[i].from_tlb ? "tlb entry" : "fresh walk";
+			why = add_outcome(l, &tmp, &o, a, alt[i].gpa);
+			if (why)
+				goto skip;
+			if (o.vector == HB_NO_VECTOR && a->kind == SCN_ACC_FETCH &&
+			    nfetch < LOWER_MAX_OUTCOMES) {
+				bool dup = false;
+
+				for (unsigned k = 0; k < nfetch; k++)
+					dup |= fetch_pa[k] == alt[i].gpa;
+				if (!dup)
+					fetch_pa[nfetch++] = alt[i].gpa;
+			}
+		}
+	}
+
+emit:
+	/* A runner without PDPTE registers may complete a fetch the architecture
+	 * faults: give its target the same instruction. */
+	{
+		u64 mg = pdpte_from_memory(l, &tmp, r, &cfg, &req, a);
+
+		if (mg != UINT64_MAX && a->kind == SCN_ACC_FETCH && nfetch < LOWER_MAX_OUTCOMES &&
+		    !mem_unusable(l, mg, 2, true)) {
+			bool dup = false;
+
+			for (unsigned k = 0; k < nfetch; k++)
+				dup |= fetch_pa[k] == mg;
+			if (!dup) {
+				touch(l, mg, 2);
+				fetch_pa[nfetch++] = mg;
+			}
+		}
+	}
+	/* A fetch executes RET (0xC3) at the target, or at CPL3 INT 0x80 (CD 80,
+	 * when both bytes are on the page) which needs no user stack; the old bytes
+	 * go back after. */
+	for (unsigned i = 0; i < nfetch; i++)
+		emit_write(l, fetch_pa[i], jmp_fetch ? 0x80cd : 0xc3, jmp_fetch ? 2 : 1);
+	{
+		struct hb_cmd *c = push(l, HB_OP_ACCESS);
+
+		if (!c)
+			return;
+		c->kind = a->kind == SCN_ACC_WRITE   ? HB_KIND_WRITE
+			  : a->kind == SCN_ACC_FETCH ? HB_KIND_FETCH
+						     : HB_KIND_READ;
+		c->size = a->kind == SCN_ACC_FETCH ? (jmp_fetch ? 2 : 1) : a->size ? a->size : 1;
+		c->cpl = a->cpl == 3 ? 3 : 0; /* CPL 1 and 2 are supervisor, as CPL 0 */
+		c->flags = req.ac ? HB_F_AC : 0;
+		c->a = a->va;
+		/* The image loads PKRU for the access (WRPKRU e, with CR4.PKE). */
+		c->e = r->pkru;
+		/* The store's value: the step's operand (also when the simulator faulted). */
+		if (a->kind == SCN_ACC_WRITE)
+			c->b = l->store.valid
+				       ? l->store.val
+				       : (l->st ? l->st->u.access.value : 0) & size_mask(c->size);
+	}
+	p = pred_add(l, HB_OP_ACCESS);
+	if (!p)
+		return;
+	p->noutcomes = tmp.noutcomes;
+	memcpy(p->outcomes, tmp.outcomes, sizeof(p->outcomes));
+	p->size = a->size ? a->size : 1;
+	p->has_pdpte_mem = tmp.has_pdpte_mem;
+	p->pdpte_mem = tmp.pdpte_mem;
+	if (!fres.ok && fres.fault.kind == WALK_FAULT_PF && fres.fault.level && fres.nsteps) {
+		p->fault_level = fres.fault.level;
+		p->fault_pte = fres.steps[fres.nsteps - 1].pte;
+	}
+	l->out->accesses++;
+	for (unsigned i = 0; i < nfetch; i++)
+		emit_write(l, fetch_pa[i], sim_read(l, fetch_pa[i], jmp_fetch ? 2 : 1),
+			   jmp_fetch ? 2 : 1);
+	if (a->kind == SCN_ACC_WRITE && l->store.valid && l->store.dropped)
+		taint(l, l->store.gpa, l->store.size,
+		      "a store the simulator's memslot dropped and the probe's RAM kept");
+
+	/* READ back every entry the walk visited: A/D compared. */
+	for (u32 i = 0; i < fres.nsteps; i++) {
+		const struct walk_step *ws = &fres.steps[i];
+		struct hb_cmd *c;
+		bool dup = false;
+
+		if (ws->stage || (ws->flags & WALK_STEP_PDPTR))
+			continue;
+		for (u32 k = 0; k < i; k++)
+			dup |= fres.steps[k].pte_pa == ws->pte_pa && !fres.steps[k].stage;
+		if (dup)
+			continue;
+		c = push(l, HB_OP_READ);
+		if (!c)
+			return;
+		c->a = ws->pte_pa;
+		c->size = (u8)entry;
+		touch(l, ws->pte_pa, entry);
+		p = pred_add(l, HB_OP_READ);
+		if (!p)
+			return;
+		p->gpa = ws->pte_pa;
+		p->level = ws->level;
+		p->size = (u8)entry;
+		p->value = sim_read(l, ws->pte_pa, entry);
+		/* Bits the probe's CPU and the simulator may set differently: with a
+		 * cached translation either may walk again or not (A, and D in the
+		 * leaf, set by one and not the other); a faulting walk may leave A in
+		 * the entries it went through. */
+		if (a->outcomes > 1 || a->from_tlb) {
+			p->mask = i + 1 == fres.nsteps ? PTE_A | PTE_D : PTE_A;
+			p->mask_why = "the access may use a cached translation or walk again";
+			ad_uncertain_add(l, ws->pte_pa, (u8)entry);
+		} else if (ad_uncertain(l, ws->pte_pa)) {
+			p->mask = i + 1 == fres.nsteps ? PTE_A | PTE_D : PTE_A;
+			p->mask_why = "an earlier access may have used a cached translation on one "
+				      "side and walked on the other";
+		} else if (fres.fault.kind == WALK_FAULT_PF && i + 1 < fres.nsteps) {
+			p->mask = PTE_A & ~p->value;
+			p->mask_why = "an entry a faulting walk went through may get A (SDM 4.8)";
+		}
+		if (!p->mask)
+			p->mask_why = NULL;
+	}
+	return;
+skip:
+	note(l, ev->step, true, "access %s va 0x%llx: %s", scn_access_name(a->kind),
+	     (unsigned long long)a->va, why);
+	sync_skipped_access(l);
+}
+
+/* ---- the sink ---- */
+
+static void on_mem_write(struct lower *l, const struct sim_event *ev, u8 as, u64 gpa, u64 val,
+			 u8 size, bool dropped)
+{
+	const char *why;
+
+	if (l->op == SCN_OP_ACCESS && ev->kind == SIM_EV_MEM_WRITE) {
+		/* The access's own store: the probe makes it (or sync_skipped_access). */
+		l->store = (struct pending_store){true, dropped, gpa, val, size};
+		return;
+	}
+	if (dropped)
+		return; /* memory did not change */
+	if (as != 0) {
+		note(l, ev->step, true, "write to 0x%llx in address space %u",
+		     (unsigned long long)gpa, as);
+		taint(l, gpa, size, "written through address space 1");
+		return;
+	}
+	if (in_slot(l, gpa, size)) {
+		note(l, ev->step, true,
+		     "write to 0x%llx: the harness window slot of the active root",
+		     (unsigned long long)gpa);
+		return;
+	}
+	why = mem_unusable(l, gpa, size, false);
+	if (why && !tainted(l, gpa, size)) {
+		note(l, ev->step, true, "write to 0x%llx: %s", (unsigned long long)gpa, why);
+		return;
+	}
+	emit_write(l, gpa, val, size);
+}
+
+static void on_flush(struct lower *l, const struct sim_event *ev)
+{
+	const char *what = ev->u.flush.what ? ev->u.flush.what : "";
+	struct hb_cmd *c;
+	bool invlpg;
+
+	if (ev->vcpu != 0)
+		return;
+	if (!strncmp(what, "invpcid", 7) && ev->u.flush.vector) {
+		note(l, ev->step, true, "INVPCID refused with vector %u: not probed",
+		     ev->u.flush.vector);
+		return;
+	}
+	invlpg = !strcmp(what, "invlpg") || !strcmp(what, "invpcid.addr");
+	if (!invlpg && strcmp(what, "flush") && strncmp(what, "invpcid", 7))
+		return; /* cr0/cr3/cr4 writes and #PF: implied by MODE/CR3/ACCESS */
+	if (!l->host_paging || l->mode_skip)
+		return; /* no translation cached by the probe in this mode */
+	if (!strncmp(what, "invpcid", 7))
+		note(l, ev->step, false, "%s lowered as %s (flushes at least as much)", what,
+		     invlpg ? "INVLPG" : "a full flush");
+	c = push(l, invlpg ? HB_OP_INVLPG : HB_OP_FLUSH);
+	if (c && invlpg)
+		c->a = ev->u.flush.va;
+}
+
+static void on_step(struct lower *l, const struct sim_event *ev)
+{
+	const struct scn_step *st = ev->u.step.st;
+
+	l->step = ev->step;
+	l->op = ev->u.step.op;
+	l->vcpu = ev->vcpu;
+	l->st = st;
+	l->mode_written = l->cr3_written = false;
+	memset(&l->store, 0, sizeof(l->store));
+	l->nwalk = 0;
+	switch (ev->u.step.op) {
+	case SCN_OP_SMI:
+	case SCN_OP_RSM:
+		note(l, ev->step, true, "%s: SMM is not probed", scn_op_name(ev->u.step.op));
+		break;
+	case SCN_OP_VMENTRY:
+	case SCN_OP_VMEXIT:
+		note(l, ev->step, true, "%s: nested virtualization is not probed",
+		     scn_op_name(ev->u.step.op));
+		break;
+	case SCN_OP_PRE_FAULT:
+	case SCN_OP_ZAP_ALL:
+		note(l, ev->step, false, "%s is KVM-only: no architectural effect",
+		     scn_op_name(ev->u.step.op));
+		break;
+	case SCN_OP_MEMSLOT_ADD:
+	case SCN_OP_MEMSLOT_DELETE:
+	case SCN_OP_MEMSLOT_FLAGS:
+		note(l, ev->step, true, "%s: memslot changes are not probed",
+		     scn_op_name(ev->u.step.op));
+		break;
+	case SCN_OP_SET:
+	case SCN_OP_INVLPG:
+	case SCN_OP_INVPCID:
+	case SCN_OP_FLUSH_TLB:
+		if (ev->vcpu != 0)
+			note(l, ev->step, true, "%s on vCPU %u (the probe runs vCPU 0 only)",
+			     scn_op_name(ev->u.step.op), ev->vcpu);
+		break;
+	case SCN_OP_MAP:
+	case SCN_OP_UNMAP:
+	case SCN_OP_SET_ENTRY:
+	case SCN_OP_MEM_WRITE:
+	case SCN_OP_MEM_READ:
+	case SCN_OP_ACCESS:
+	case SCN_OP_EXPECT:
+		break;
+	}
+}
+
+static void sink(void *ctx, const struct sim_event *ev)
+{
+	struct lower *l = ctx;
+
+	if (l->err)
+		return;
+	switch (ev->kind) {
+	case SIM_EV_STEP:
+		on_step(l, ev);
+		break;
+	case SIM_EV_REG_WRITE:
+		if (ev->vcpu != 0 || l->op != SCN_OP_SET)
+			break; /* SMM/nested transitions: sync_mode() sees their result */
+		if (ev->u.reg.vector) {
+			note(l, ev->step, true, "%s write refused with vector %u: not probed",
+			     scn_reg_name(ev->u.reg.reg), ev->u.reg.vector);
+		} else if (ev->u.reg.reg == SCN_REG_CR3) {
+			l->cr3_written = true;
+		} else if (ev->u.reg.reg != SCN_REG_CPL && ev->u.reg.reg != SCN_REG_RFLAGS) {
+			l->mode_written = true;
+		}
+		break;
+	case SIM_EV_PT_WRITE:
+		on_mem_write(l, ev, ev->u.pt.as, ev->u.pt.gpa, ev->u.pt.val, ev->u.pt.size,
+			     ev->u.pt.dropped);
+		break;
+	case SIM_EV_MEM_WRITE:
+		on_mem_write(l, ev, ev->u.mem.as, ev->u.mem.gpa, ev->u.mem.val, ev->u.mem.size,
+			     ev->u.mem.dropped || ev->u.mem.unbacked);
+		break;
+	case SIM_EV_MEM_READ: {
+		const char *why = ev->u.mem.as
+					  ? "address space 1"
+					  : mem_unusable(l, ev->u.mem.gpa, ev->u.mem.size, false);
+		struct hb_cmd *c;
+		struct lower_pred *p;
+
+		if (why) {
+			note(l, ev->step, true, "mem_read 0x%llx: %s",
+			     (unsigned long long)ev->u.mem.gpa, why);
+			break;
+		}
+		c = push(l, HB_OP_READ);
+		if (!c)
+			break;
+		c->a = ev->u.mem.gpa;
+		c->size = ev->u.mem.size;
+		touch(l, ev->u.mem.gpa, ev->u.mem.size);
+		p = pred_add(l, HB_OP_READ);
+		if (p) {
+			p->gpa = ev->u.mem.gpa;
+			p->size = ev->u.mem.size;
+			p->value = ev->u.mem.val;
+		}
+		break;
+	}
+	case SIM_EV_WALK:
+		/* Remembered in case the access is not lowered (sync_skipped_access). */
+		for (u32 i = 0; i < ev->u.walk.res->nsteps && l->nwalk < MAX_WALK_PAS; i++) {
+			const struct walk_step *ws = &ev->u.walk.res->steps[i];
+
+			if (ws->stage || !(ws->flags & WALK_STEP_AD_SET))
+				continue;
+			l->walk_sizes[l->nwalk] = ev->u.walk.g->fmt == WALK_FMT_32 ? 4 : 8;
+			l->walk_pas[l->nwalk++] = ws->pte_pa;
+		}
+		break;
+	case SIM_EV_TLB_FLUSH:
+		on_flush(l, ev);
+		break;
+	case SIM_EV_ACCESS:
+		lower_access(l, ev);
+		break;
+	case SIM_EV_MEMSLOT:
+		if (ev->u.memslot.slot && ev->u.memslot.slot->as == 0 &&
+		    strcmp(ev->u.memslot.what, "flags"))
+			taint(l, ev->u.memslot.slot->gpa, ev->u.memslot.slot->size,
+			      "memory changed by a memslot change");
+		break;
+	case SIM_EV_INSN:
+	case SIM_EV_TLB_HIT:
+	case SIM_EV_TLB_FILL:
+	case SIM_EV_EXPECT_FAIL:
+	case SIM_EV_DIVERGENCE:
+	case SIM_EV_MMU:
+	case SIM_EV_SMM:
+		/* enter_smm() writes the state save area (address space 1, which may
+		 * alias RAM): the probe runs no SMI, so its memory keeps what it had. */
+		if (ev->u.smm.what == SIM_SMM_SAVE)
+			taint(l, ev->u.smm.gpa & ~0xfffULL, 0x1000,
+			      "the SMM state save area an SMI wrote (the probe runs no SMI)");
+		break;
+	case SIM_EV_PRE_FAULT:
+	case SIM_EV_VMEXIT:
+	case SIM_EV_NESTED:
+		break;
+	}
+}
+
+/* ---- the case ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* CASE, then ZERO of every page the case touches, then the commands. */
+static int prepend_case(struct lower *l, u32 case_id)
+{
+	struct lower_result *o = l->out;
+	struct hb_batch body = o->batch, head;
+	u32 added;
+	int r = 0;
+
+	hb_init(&head);
+	if (l->npages)
+		qsort(l->pages, l->npages, sizeof(*l->pages), cmp_u64);
+	{
+		struct hb_cmd c;
+
+		memset(&c, 0, sizeof(c));
+		c.op = HB_OP_CASE;
+		c.a = case_id;
+		c.id = LOWER_STEP_NONE;
+		r = hb_push(&head, &c);
+	}
+	for (size_t i = 0; i < l->npages && !r;) {
+		size_t j = i + 1;
+		struct hb_cmd c;
+
+		while (j < l->npages && l->pages[j] <= l->pages[j - 1] + PAGE_SIZE)
+			j++;
+		memset(&c, 0, sizeof(c));
+		c.op = HB_OP_ZERO;
+		c.id = LOWER_STEP_NONE;
+		c.a = l->pages[i];
+		c.b = l->pages[j - 1] + PAGE_SIZE - l->pages[i];
+		r = hb_push(&head, &c);
+		i = j;
+	}
+	added = head.ncmds;
+	for (u32 i = 0; i < body.ncmds && !r; i++)
+		r = hb_push(&head, &body.cmds[i]);
+	if (r) {
+		hb_free(&head);
+		return r;
+	}
+	head.cpu_off = body.cpu_off;
+	head.maxphyaddr = body.maxphyaddr;
+	hb_free(&o->batch);
+	o->batch = head;
+	for (u32 i = 0; i < o->npreds; i++)
+		o->preds[i].cmd += added;
+	for (u32 i = 0; i < o->nnotes; i++)
+		o->notes[i].before_cmd += added;
+	return 0;
+}
+
+int host_lower(const struct scenario *s, u32 case_id, struct lower_result *out,
+	       struct scn_error *err)
+{
+	struct lower l;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	hb_init(&out->batch);
+	memset(&l, 0, sizeof(l));
+	l.s = s;
+	l.out = out;
+	l.step = LOWER_STEP_NONE;
+	l.host.cr0 = X86_CR0_PE;
+	r = sim_create(&l.sim, s, err);
+	if (r)
+		return r;
+	r = sim_add_sink(l.sim, sink, &l);
+	if (r)
+		goto out;
+	{
+		/* The scenario's CPU, for runners that can shape theirs. */
+		const struct cpu_features *f = sim_features(l.sim);
+
+		out->batch.maxphyaddr = f->maxphyaddr;
+		out->batch.cpu_off =
+			(f->gbpages ? 0 : HB_CPU_NO_1G) | (f->la57 ? 0 : HB_CPU_NO_LA57) |
+			(f->pku ? 0 : HB_CPU_NO_PKU) | (f->smep ? 0 : HB_CPU_NO_SMEP) |
+			(f->smap ? 0 : HB_CPU_NO_SMAP) | (f->nx ? 0 : HB_CPU_NO_NX) |
+			(f->pge ? 0 : HB_CPU_NO_PGE) | (f->pse36 ? 0 : HB_CPU_NO_PSE36);
+	}
+	sync_mode(&l); /* the initial registers */
+	for (;;) {
+		r = sim_step(l.sim, err);
+		if (r)
+			break;
+		if (l.err)
+			break;
+		l.step = sim_steps_done(l.sim) - 1;
+		sync_mode(&l);
+	}
+	if (r == 1)
+		r = 0;
+	if (!r)
+		r = l.err;
+	if (!r)
+		r = prepend_case(&l, case_id);
+	if (!r) {
+		u32 done = 0;
+
+		for (u32 i = 0; i < out->batch.ncmds; i++)
+			if (out->batch.cmds[i].id != LOWER_STEP_NONE &&
+			    (i == 0 || out->batch.cmds[i].id != out->batch.cmds[i - 1].id))
+				done++;
+		out->steps_lowered = done;
+		for (u32 i = 0; i < out->npreds; i++)
+			if (out->preds[i].op == HB_OP_ACCESS || out->preds[i].op == HB_OP_READ)
+				break;
+			else if (i + 1 == out->npreds)
+				out->skipped = true;
+		if (!out->npreds)
+			out->skipped = true;
+		if (out->skipped) {
+			snprintf(out->why, sizeof(out->why), "nothing to probe");
+			for (u32 i = 0; i < out->nnotes; i++)
+				if (out->notes[i].skip) {
+					snprintf(out->why, sizeof(out->why),
+						 "nothing to probe (%s)", out->notes[i].text);
+					break;
+				}
+		}
+	}
+out:
+	sim_destroy(l.sim);
+	free(l.pages);
+	free(l.taints);
+	return r;
+}
+
+void host_lower_free(struct lower_result *r)
+{
+	if (!r)
+		return;
+	hb_free(&r->batch);
+	free(r->preds);
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- text ---- */
+
+static const char *kind_name(u8 k)
+{
+	switch (k) {
+	case HB_KIND_READ:
+		return "read";
+	case HB_KIND_WRITE:
+		return "write";
+	case HB_KIND_FETCH:
+		return "fetch";
+	default:
+		return "?";
+	}
+}
+
+int host_lower_format_cmd(const struct hb_cmd *c, char *buf, size_t n)
+{
+	unsigned long long a = c->a, b = c->b;
+
+	switch (c->op) {
+	case HB_OP_CASE:
+		return snprintf(buf, n, "case %llu", a);
+	case HB_OP_ZERO:
+		return snprintf(buf, n, "zero 0x%llx +0x%llx", a, b);
+	case HB_OP_WRITE:
+		return snprintf(buf, n, "write 0x%llx size %u value 0x%llx", a, c->size, b);
+	case HB_OP_READ:
+		return snprintf(buf, n, "read 0x%llx size %u", a, c->size);
+	case HB_OP_MODE:
+		return snprintf(buf, n,
+				"mode cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx pkru 0x%llx%s",
+				a, b, (unsigned long long)c->c, (unsigned long long)c->d,
+				(unsigned long long)c->e, (c->flags & HB_F_CS64) ? " cs64" : "");
+	case HB_OP_ACCESS:
+		if (c->kind == HB_KIND_WRITE)
+			return snprintf(buf, n,
+					"access write va 0x%llx size %u cpl %u%s value 0x%llx", a,
+					c->size, c->cpl, (c->flags & HB_F_AC) ? " ac" : "", b);
+		return snprintf(buf, n, "access %s va 0x%llx size %u cpl %u%s", kind_name(c->kind),
+				a, c->size, c->cpl, (c->flags & HB_F_AC) ? " ac" : "");
+	case HB_OP_INVLPG:
+		return snprintf(buf, n, "invlpg 0x%llx", a);
+	case HB_OP_FLUSH:
+		return snprintf(buf, n, "flush");
+	case HB_OP_CR3:
+		return snprintf(buf, n, "cr3 0x%llx", b);
+	default:
+		return snprintf(buf, n, "op %u", c->op);
+	}
+}
+
+static const char *vector_name(u8 v)
+{
+	switch (v) {
+	case X86_VEC_PF:
+		return "#PF";
+	case X86_VEC_GP:
+		return "#GP";
+	case X86_VEC_UD:
+		return "#UD";
+	case 17:
+		return "#AC";
+	case 12:
+		return "#SS";
+	default:
+		return NULL;
+	}
+}
+
+int host_lower_format_outcome(const struct lower_outcome *o, char *buf, size_t n)
+{
+	const char *name = vector_name(o->vector);
+
+	if (o->vector == HB_NO_VECTOR)
+		return o->has_value
+			       ? snprintf(buf, n, "ok value 0x%llx", (unsigned long long)o->value)
+			       : snprintf(buf, n, "ok");
+	if (o->vector == X86_VEC_PF)
+		return snprintf(buf, n, "#PF ec 0x%x cr2 0x%llx", o->error_code,
+				(unsigned long long)o->cr2);
+	if (name)
+		return snprintf(buf, n, "%s ec 0x%x", name, o->error_code);
+	return snprintf(buf, n, "vector %u ec 0x%x", o->vector, o->error_code);
+}
