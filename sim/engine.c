@@ -233,6 +233,8 @@ int sim_create(struct sim **out, const struct scenario *s, struct scn_error *err
 	if (!sim)
 		return MSC_ENOMEM;
 	sim->s = s;
+	for (unsigned i = 0; i < s->nsteps; i++)
+		sim->memslot_steps |= s->steps[i].op == SCN_OP_MEMSLOT_ADD;
 	r = machine_create(sim, &sim->mc, err);
 	if (r) {
 		free(sim);

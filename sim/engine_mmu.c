@@ -48,7 +48,9 @@ static const struct scn_memslot *slot_desc(const struct sim *sim, u8 as, u16 id,
 {
 	const struct scenario *s = sim->s;
 
-	for (u32 i = sim->cur + 1; i-- > 0;) {
+	/* Scanning the steps costs O(steps) per lookup: only scenarios that add
+	 * memslots need it (every guest frame's pfn comes through here). */
+	for (u32 i = sim->memslot_steps ? sim->cur + 1 : 0; i-- > 0;) {
 		const struct scn_step *st = i < s->nsteps ? &s->steps[i] : NULL;
 
 		if (st && st->op == SCN_OP_MEMSLOT_ADD && st->u.slot.as == as &&

@@ -90,6 +90,7 @@ struct sim {
 	char *scratch; /* one formatted event */
 	size_t scratch_cap;
 	bool pool_missing; /* a map needed a table and the machine has no pt_pool */
+	bool memslot_steps; /* the scenario has memslot_add steps (slot_desc() scans them) */
 	char div_text[384]; /* the step's divergence text */
 	struct sim_obs obs;
 };
