@@ -819,6 +819,163 @@ u64 gmem_resident_bytes(const struct gmem *m)
 	return total;
 }
 
+/* --- gmem: cloning ------------------------------------------------------ */
+
+static bool page_is_zero(const u8 *p, u64 len)
+{
+	const u64 *w = (const u64 *)(const void *)p;
+
+	for (u64 i = 0; i < len / sizeof(u64); i++) {
+		if (w[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Copy the resident, non-zero host pages of the mapping @src (@len bytes) into
+ * the fresh zero-filled mapping @dst. A page that was never touched is not
+ * resident and reads as zero, so skipping it (and zero pages, such as the shared
+ * zero page a read maps) loses nothing and keeps the copy as sparse as the
+ * original. Returns the bytes copied.
+ */
+static u64 copy_resident(u8 *dst, const u8 *src, u64 len)
+{
+	unsigned char vec[4096];
+	u64 hps = host_page_size();
+	u64 npages = (len + hps - 1) / hps, done = 0, copied = 0;
+
+	while (done < npages) {
+		u64 n = npages - done;
+
+		if (n > sizeof(vec))
+			n = sizeof(vec);
+		if (mincore((void *)(src + done * hps), (size_t)(n * hps), vec) != 0)
+			memset(vec, 1, (size_t)n); /* cannot tell: look at every page */
+		for (u64 k = 0; k < n; k++) {
+			u64 off = (done + k) * hps, sz = off + hps > len ? len - off : hps;
+
+			if (!(vec[k] & 1) || page_is_zero(src + off, sz))
+				continue;
+			memcpy(dst + off, src + off, (size_t)sz);
+			copied += sz;
+		}
+		done += n;
+	}
+	return copied;
+}
+
+/* A new mapping holding a copy of @o's resident pages, with @o's reference count. */
+static struct gmem_backing *backing_copy(const struct gmem_backing *o, u64 *copied)
+{
+	struct gmem_backing *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->map_len = o->map_len;
+	b->refs = o->refs;
+	b->base = map_lazy(b->map_len);
+	if (!b->base) {
+		free(b);
+		return NULL;
+	}
+	*copied += copy_resident(b->base, o->base, b->map_len);
+	return b;
+}
+
+/* The copy in @m of the backing @ob of @src: the backing of the copy of the
+ * non-alias slot that owns @ob, or NULL. */
+static struct gmem_backing *backing_of_copy(const struct gmem *src, const struct gmem *m,
+					    const struct gmem_backing *ob)
+{
+	for (unsigned as = 0; as < GMEM_NR_AS; as++) {
+		for (unsigned k = 0; k < src->as[as].nr; k++) {
+			const struct gslot *t = &src->as[as].slots[k];
+
+			if (!t->is_alias && t->backing == ob)
+				return m->as[as].slots[k].backing;
+		}
+	}
+	return NULL;
+}
+
+/* Slot @o's copy @s: its backing (made for a non-alias slot, shared for an
+ * alias), its host address and its dirty log. */
+static int slot_copy(const struct gmem *src, const struct gmem *m, const struct gslot *o,
+		     struct gslot *s, u64 *copied)
+{
+	struct gmem_backing *b;
+
+	b = o->is_alias ? backing_of_copy(src, m, o->backing) : backing_copy(o->backing, copied);
+	if (!b)
+		return o->is_alias ? MSC_EINVAL : MSC_ENOMEM;
+	s->backing = b;
+	s->hva = b->base + (o->hva - o->backing->base);
+	if (o->dirty) {
+		if (dirty_alloc(s))
+			return MSC_ENOMEM;
+		*copied += copy_resident(s->dirty, o->dirty, s->dirty_map_len);
+	}
+	return 0;
+}
+
+int gmem_clone(struct gmem **out, const struct gmem *src, void *updated_ctx, u64 *bytes)
+{
+	struct gmem *m;
+	u64 copied = 0;
+	int r = 0;
+
+	if (!out || !src)
+		return MSC_EINVAL;
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return MSC_ENOMEM;
+	*m = *src;
+	m->updated_ctx = updated_ctx;
+	for (unsigned as = 0; as < GMEM_NR_AS; as++) {
+		for (unsigned i = 0; i < m->as[as].nr; i++) {
+			struct gslot *s = &m->as[as].slots[i];
+
+			s->backing = NULL;
+			s->hva = NULL;
+			s->dirty = NULL;
+			s->dirty_map_len = 0;
+		}
+	}
+	/* Backings first (each owned by one non-alias slot), then the aliases, which
+	 * share the copy of the backing their original shares. */
+	for (unsigned pass = 0; pass < 2 && !r; pass++) {
+		for (unsigned as = 0; as < GMEM_NR_AS && !r; as++) {
+			for (unsigned i = 0; i < m->as[as].nr && !r; i++) {
+				const struct gslot *o = &src->as[as].slots[i];
+
+				if (o->is_alias == (pass == 1))
+					r = slot_copy(src, m, o, &m->as[as].slots[i], &copied);
+			}
+		}
+	}
+	if (r) {
+		/* Each backing is unmapped once: drop the shared references first. */
+		for (unsigned as = 0; as < GMEM_NR_AS; as++) {
+			for (unsigned i = 0; i < m->as[as].nr; i++) {
+				struct gslot *s = &m->as[as].slots[i];
+
+				if (s->is_alias)
+					s->backing = NULL;
+				else if (s->backing)
+					s->backing->refs = 1;
+			}
+		}
+		gmem_destroy(m);
+		return r;
+	}
+	if (bytes)
+		*bytes = copied + sizeof(*m);
+	*out = m;
+	return 0;
+}
+
 /* --- hmem --------------------------------------------------------------- */
 
 /*
@@ -925,6 +1082,42 @@ void hmem_free_page(struct hmem *h, hpa_t hpa)
 	if ((idx >> 6) < h->first_word)
 		h->first_word = idx >> 6;
 	h->used--;
+}
+
+int hmem_clone(struct hmem **out, const struct hmem *src, u64 *bytes)
+{
+	struct hmem *h;
+
+	if (!out || !src)
+		return MSC_EINVAL;
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return MSC_ENOMEM;
+	*h = *src;
+	h->bits = malloc(h->nwords * sizeof(*h->bits));
+	h->base = map_lazy(h->max_pages << PAGE_SHIFT);
+	if (!h->bits || !h->base) {
+		free(h->bits);
+		unmap_lazy(h->base, h->max_pages << PAGE_SHIFT);
+		free(h);
+		return MSC_ENOMEM;
+	}
+	memcpy(h->bits, src->bits, h->nwords * sizeof(*h->bits));
+	/* Free pages are zero in both (hmem_free_page() clears them): copy the rest. */
+	for (u64 idx = 1; idx < h->max_pages; idx++) {
+		if (!(idx & 63) && !h->bits[idx >> 6]) {
+			idx += 63;
+			continue;
+		}
+		if (hmem_page_in_use(h, idx))
+			memcpy(h->base + (idx << PAGE_SHIFT), src->base + (idx << PAGE_SHIFT),
+			       PAGE_SIZE);
+	}
+	if (bytes)
+		*bytes = sizeof(*h) + h->nwords * sizeof(*h->bits) + (h->used << PAGE_SHIFT);
+	*out = h;
+	return 0;
 }
 
 void *hmem_ptr(const struct hmem *h, hpa_t hpa)

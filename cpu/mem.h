@@ -127,6 +127,17 @@ bool gmem_test_dirty(const struct gmem *m, u8 as, gpa_t gpa);
  * or @nbytes too small. */
 int gmem_get_dirty_log(struct gmem *m, u8 as, u16 id, u8 *bitmap, u64 nbytes) MSC_MUST_CHECK;
 
+/*
+ * A deep, independent copy of @src: the same slots, generations and dirty logs,
+ * each backing a new lazily committed mapping holding a copy of the original's
+ * resident non-zero pages (mincore(): a sparse 64 GiB guest costs what it
+ * touched), aliases sharing the copy of their target's backing. The
+ * memslots-updated hook is kept with @updated_ctx as its context. *@bytes (may
+ * be NULL) receives the host bytes the copy holds. 0, MSC_ENOMEM, MSC_EINVAL.
+ */
+int gmem_clone(struct gmem **out, const struct gmem *src, void *updated_ctx,
+	       u64 *bytes) MSC_MUST_CHECK;
+
 /* Bytes of host memory committed (resident) by all backings: for tests and benches. */
 u64 gmem_resident_bytes(const struct gmem *m);
 
@@ -146,6 +157,10 @@ int hmem_alloc_page(struct hmem *h, hpa_t *out) MSC_MUST_CHECK;
 void hmem_free_page(struct hmem *h, hpa_t hpa);
 /* Pointer to the bytes at @hpa, or NULL when @hpa is not in an allocated page. */
 void *hmem_ptr(const struct hmem *h, hpa_t hpa);
+/* A copy of @src: the same pages allocated with the same contents, the same
+ * allocation state (so the copy hands out the same hpas next). *@bytes (may be
+ * NULL): the host bytes it holds. 0, MSC_ENOMEM. */
+int hmem_clone(struct hmem **out, const struct hmem *src, u64 *bytes) MSC_MUST_CHECK;
 /* Pages currently allocated. */
 u64 hmem_used_pages(const struct hmem *h);
 

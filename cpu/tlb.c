@@ -354,6 +354,42 @@ void tlb_destroy(struct tlb *t)
 	free(t);
 }
 
+int tlb_clone(struct tlb **out, const struct tlb *src, u64 *bytes)
+{
+	struct tlb *t;
+	size_t ilen;
+
+	if (!out || !src)
+		return MSC_EINVAL;
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return MSC_ENOMEM;
+	*t = *src;
+	t->slots = NULL;
+	t->index = NULL;
+	ilen = src->index ? src->index_mask + 1 : 0;
+	if (src->cap) {
+		t->slots = malloc(src->cap * sizeof(*t->slots));
+		if (!t->slots)
+			goto fail;
+		memcpy(t->slots, src->slots, src->n * sizeof(*t->slots));
+	}
+	if (ilen) {
+		t->index = malloc(ilen * sizeof(*t->index));
+		if (!t->index)
+			goto fail;
+		memcpy(t->index, src->index, ilen * sizeof(*t->index));
+	}
+	if (bytes)
+		*bytes = sizeof(*t) + t->cap * sizeof(*t->slots) + ilen * sizeof(*t->index);
+	*out = t;
+	return 0;
+fail:
+	tlb_destroy(t);
+	return MSC_ENOMEM;
+}
+
 /*
  * Only successful walks are cached (SDM 4.10.2.3: there is a TLB entry for a
  * page number only if P=1 and no reserved bit is set in every entry used; the

@@ -53,6 +53,11 @@ enum tlb_invpcid_type {
 int tlb_create(struct tlb **out) MSC_MUST_CHECK;
 void tlb_destroy(struct tlb *t);
 
+/* A deep copy of @src: the same entries in the same order (so lookups and
+ * tlb_foreach() give the same results). *@bytes (may be NULL): its host bytes.
+ * 0, MSC_ENOMEM. */
+int tlb_clone(struct tlb **out, const struct tlb *src, u64 *bytes) MSC_MUST_CHECK;
+
 /*
  * Cache the translation of @va from a successful walk @r (leaf level, page
  * size, rights, dirty, global). An entry with the same tag and page replaces the

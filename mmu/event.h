@@ -102,5 +102,8 @@ int mmu_event_format(const struct mmu_event *ev, char *buf, size_t n);
 /* The event's name as its line starts ("kvm_mmu_get_page", "mmuscope_root_cache");
  * never NULL ("mmuscope_unknown" for a value outside the enum). */
 const char *mmu_event_name(enum mmu_ev_kind kind);
+/* KVM_MMU_PAGE_PRINTK's text of @sp without the tracepoint name: "sp gen 0 gfn 1
+ * l4 8-byte q0 wux nxe ad root 1 sync" (snprintf semantics). */
+int mmu_sp_format(const struct mmu_sp_print *sp, char *buf, size_t n);
 
 #endif

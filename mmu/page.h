@@ -160,6 +160,19 @@ int mmu_vm_init(struct mmu_vm *vm, struct hmem *hmem, struct gmem *gmem,
 /* kvm_mmu_zap_all() then free everything, roots still pinned included. */
 void mmu_vm_destroy(struct mmu_vm *vm);
 
+/*
+ * A deep copy of @src into @dst (mmuscope's checkpoints, not KVM): every shadow
+ * page with its shadowed_translation and parent_ptes, the rmaps, write-tracking
+ * and lpage counts, sp_by_pfn, and every list in the same order. The table
+ * pages themselves live in @hmem, which must be a copy of src->hmem
+ * (hmem_clone()); @gmem is the copy's guest memory. Callbacks are kept as they
+ * are: the caller points ctx and sink_ctx at the copy's owner. *@bytes (may be
+ * NULL): the host bytes allocated. Returns 0, or MSC_EINVAL (@dst zeroed) when
+ * a shadow page is on a list outside the VM (only ever mid-operation).
+ */
+int mmu_vm_clone(struct mmu_vm *dst, const struct mmu_vm *src, struct hmem *hmem, struct gmem *gmem,
+		 u64 *bytes) MSC_MUST_CHECK;
+
 /* The default budget for the memslots now present: pages of every memslot of both
  * address spaces / 50, at least 64 (kvm_arch_commit_memory_region()). */
 u64 mmu_default_mmu_pages(const struct gmem *gmem);

@@ -91,6 +91,10 @@ void mmu_vcpu_init(struct mmu_vcpu *v, struct mmu_vm *vm, bool tdp_enabled, u8 m
 /* kvm_mmu_destroy(): unload and free the special root pages and the dummy root.
  * Call before mmu_vm_destroy() (KVM destroys vCPUs before the VM). */
 void mmu_vcpu_destroy(struct mmu_vcpu *v);
+/* A copy of @src for the copy @vm of its VM (mmu_vm_clone()): mmu and walk_mmu
+ * point at the copy's own contexts. pdptr_regs is copied as it is: the caller
+ * points it at the copy's registers. */
+void mmu_vcpu_clone(struct mmu_vcpu *dst, const struct mmu_vcpu *src, struct mmu_vm *vm);
 
 /*
  * kvm_init_mmu(): recompute the CPU role from @r and the root role of the active

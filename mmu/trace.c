@@ -54,16 +54,24 @@ const char *mmu_event_name(enum mmu_ev_kind kind)
  * so it never appears in the output; kvm_mmu_get_page appends " new" or
  * " existing" through its own "%s %s".
  */
-static int sp_print(const char *name, const struct mmu_sp_print *sp, const char *tail, char *buf,
-		    size_t n)
+int mmu_sp_format(const struct mmu_sp_print *sp, char *buf, size_t n)
 {
 	union kvm_mmu_page_role role = {.word = sp->role};
 	char rs[64];
 
 	mmu_role_trace_format(role, rs, sizeof(rs));
-	return snprintf(buf, n, "%s: sp gen %u gfn %llx %s root %u %s%s", name, (unsigned)sp->gen,
+	return snprintf(buf, n, "sp gen %u gfn %llx %s root %u %s", (unsigned)sp->gen,
 			(unsigned long long)sp->gfn, rs, (unsigned)sp->root_count,
-			sp->unsync ? "unsync" : "sync", tail);
+			sp->unsync ? "unsync" : "sync");
+}
+
+static int sp_print(const char *name, const struct mmu_sp_print *sp, const char *tail, char *buf,
+		    size_t n)
+{
+	char text[160];
+
+	mmu_sp_format(sp, text, sizeof(text));
+	return snprintf(buf, n, "%s: %s%s", name, text, tail);
 }
 
 /* The TP_printk of each tracepoint; trace_kvm_mmu_*() in mmu.c emits them. */
