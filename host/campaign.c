@@ -248,36 +248,31 @@ static void gen_regs(struct gen *g)
 	}
 }
 
+/* printf into a new string; NULL when out of memory. */
+__attribute__((format(printf, 1, 2))) static char *fmt_alloc(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vfmt(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 /* The scenario's text up to its first step. */
 static char *fmt_head(u64 seed, u32 index, const char *fmt, const char *tdp)
 {
-	static const char features[] =
-		"[\"nx\", \"pse\", \"pse36\", \"pae\", \"pge\", \"1g\", \"lm\", \"la57\", "
-		"\"smep\", \"smap\", \"pku\", \"svm\", \"npt\"]";
-	int n = snprintf(
-		NULL, 0,
-		"{\n  \"version\": 1,\n  \"name\": \"diff seed %llu #%u (%s)\",\n"
-		"  \"description\": \"mmuscope diff: random scenario %u of campaign seed "
-		"%llu.\",\n  \"machine\": {\"vendor\": \"amd\", \"maxphyaddr\": 40, "
-		"\"features\": %s, \"tdp\": \"%s\",\n    \"memslots\": [{\"gpa\": \"0x0\", "
-		"\"size\": \"0x1000000\"}],\n    \"pt_pool\": {\"gpa\": \"0x800000\", "
-		"\"size\": \"0x100000\"}},\n  \"steps\": [\n",
-		(unsigned long long)seed, index, fmt, index, (unsigned long long)seed, features,
-		tdp);
-	char *s = n > 0 ? malloc((size_t)n + 1) : NULL;
-
-	if (s)
-		snprintf(
-			s, (size_t)n + 1,
-			"{\n  \"version\": 1,\n  \"name\": \"diff seed %llu #%u (%s)\",\n"
-			"  \"description\": \"mmuscope diff: random scenario %u of campaign seed "
-			"%llu.\",\n  \"machine\": {\"vendor\": \"amd\", \"maxphyaddr\": 40, "
-			"\"features\": %s, \"tdp\": \"%s\",\n    \"memslots\": [{\"gpa\": \"0x0\", "
-			"\"size\": \"0x1000000\"}],\n    \"pt_pool\": {\"gpa\": \"0x800000\", "
-			"\"size\": \"0x100000\"}},\n  \"steps\": [\n",
-			(unsigned long long)seed, index, fmt, index, (unsigned long long)seed,
-			features, tdp);
-	return s;
+	return fmt_alloc("{\n  \"version\": 1,\n  \"name\": \"diff seed %llu #%u (%s)\",\n"
+			 "  \"description\": \"mmuscope diff: random scenario %u of campaign seed "
+			 "%llu.\",\n  \"machine\": {\"vendor\": \"amd\", \"maxphyaddr\": 40, "
+			 "\"features\": [\"nx\", \"pse\", \"pse36\", \"pae\", \"pge\", \"1g\", "
+			 "\"lm\", \"la57\", \"smep\", \"smap\", \"pku\", \"svm\", \"npt\"], "
+			 "\"tdp\": \"%s\",\n    \"memslots\": [{\"gpa\": \"0x0\", "
+			 "\"size\": \"0x1000000\"}],\n    \"pt_pool\": {\"gpa\": \"0x800000\", "
+			 "\"size\": \"0x100000\"}},\n  \"steps\": [\n",
+			 (unsigned long long)seed, index, fmt, index, (unsigned long long)seed,
+			 tdp);
 }
 
 int camp_generate(u64 seed, u32 index, u32 steps, const char *machine, bool stale,

@@ -88,6 +88,25 @@ static void judge(const struct lower_result *lr, const struct lower_pred *p,
 		it->v = CMP_EXPLAINED;
 }
 
+/*
+ * A record for a command nobody predicted: unexplained -- unless the image
+ * answered HB_ST_NOMODE (an INVLPG or anything needing paging) in the region of
+ * a mode that was not entered (@mode_bad), which is part of that skip.
+ */
+static void unpredicted(struct cmp_item *it, const struct hb_record *rec, const char *mode_bad)
+{
+	memset(it, 0, sizeof(*it));
+	it->pred = UINT32_MAX;
+	it->rec = rec;
+	if (mode_bad && rec->status == HB_ST_NOMODE) {
+		it->v = CMP_SKIPPED;
+		snprintf(it->why, sizeof(it->why), "%s", mode_bad);
+		return;
+	}
+	it->v = CMP_UNEXPLAINED;
+	snprintf(it->why, sizeof(it->why), "a record nobody predicted");
+}
+
 void host_compare(const struct lower_result *lr, const struct hb_record *recs, u32 nrecs,
 		  const char *runner, struct cmp_item *items, u32 *nitems, struct cmp_summary *sum)
 {
@@ -103,22 +122,8 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 		const struct lower_pred *p = &lr->preds[pi];
 		struct cmp_item *it;
 
-		/* Records for commands nobody predicted: the image answers an INVLPG
-		 * (or anything needing paging) with HB_ST_NOMODE when the mode was not
-		 * entered -- part of the skipped region, not a divergence. */
-		while (ri < nrecs && recs[ri].cmd < p->cmd) {
-			it = &items[n++];
-			memset(it, 0, sizeof(*it));
-			it->pred = UINT32_MAX;
-			it->rec = &recs[ri++];
-			if (mode_bad && it->rec->status == HB_ST_NOMODE) {
-				it->v = CMP_SKIPPED;
-				snprintf(it->why, sizeof(it->why), "%s", mode_bad);
-				continue;
-			}
-			it->v = CMP_UNEXPLAINED;
-			snprintf(it->why, sizeof(it->why), "a record nobody predicted");
-		}
+		while (ri < nrecs && recs[ri].cmd < p->cmd)
+			unpredicted(&items[n++], &recs[ri++], mode_bad);
 		it = &items[n++];
 		memset(it, 0, sizeof(*it));
 		it->pred = pi;
@@ -155,20 +160,8 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 						   : "mode refused";
 		}
 	}
-	while (ri < nrecs) {
-		struct cmp_item *it = &items[n++];
-
-		memset(it, 0, sizeof(*it));
-		it->pred = UINT32_MAX;
-		it->rec = &recs[ri++];
-		if (mode_bad && it->rec->status == HB_ST_NOMODE) {
-			it->v = CMP_SKIPPED;
-			snprintf(it->why, sizeof(it->why), "%s", mode_bad);
-			continue;
-		}
-		it->v = CMP_UNEXPLAINED;
-		snprintf(it->why, sizeof(it->why), "a record nobody predicted");
-	}
+	while (ri < nrecs)
+		unpredicted(&items[n++], &recs[ri++], mode_bad);
 	for (u32 i = 0; i < n; i++) {
 		switch (items[i].v) {
 		case CMP_MATCH:
