@@ -2,7 +2,8 @@
 /*
  * The renderer: drains a draw list into an SDL_Renderer. Headless, SDL's
  * software renderer draws on an RGBA surface (no window, no video driver);
- * text is DejaVu Sans Mono through SDL2_ttf with a glyph cache; PNG through
+ * text is DejaVu Sans Mono through SDL2_ttf with a glyph cache and an LRU
+ * cache of whole text runs; opaque fills skip SDL's blending; PNG through
  * SDL2_image. SDL types stay out of this header (cli/ includes it).
  */
 #ifndef MSC_VIZ_RENDER_H
@@ -47,5 +48,19 @@ int viz_render_save_png(const struct viz_render *vr, const char *path, char *why
 int viz_png_read(const char *path, u8 **rgba, s32 *w, s32 *h) MSC_MUST_CHECK;
 /* Glyph textures held in the cache (for tests and the bench). */
 u32 viz_render_glyphs(const struct viz_render *vr);
+
+/* What the fast paths did since the renderer was created (for the bench). */
+struct viz_render_stats {
+	u64 run_hits; /* text items drawn from a cached run texture */
+	u64 run_builds; /* run textures built */
+	u64 run_evictions; /* least recently used runs dropped (the cache is bounded) */
+	u64 glyph_items; /* text items drawn glyph by glyph (inks overlap, too long) */
+	u64 direct_fills; /* opaque fills written straight into the headless surface */
+	u64 culled; /* items skipped: wholly outside their clip rect */
+};
+void viz_render_get_stats(const struct viz_render *vr, struct viz_render_stats *st);
+/* Reference mode (@on): every glyph and fill goes through SDL one by one, as
+ * before the fast paths; the bench checks both give the same pixels. */
+void viz_render_set_reference(struct viz_render *vr, bool on);
 
 #endif
