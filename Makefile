@@ -44,10 +44,16 @@ DEMO_SCENARIOS ?= $(or $(wildcard $(addprefix scenarios/,\
 demo: build
 	$(BUILD)/mmuscope tour
 	$(BUILD)/mmuscope list
+	$(BUILD)/mmuscope list --history
 	@for f in $(DEMO_SCENARIOS); do \
 		echo; echo "== mmuscope run --trace $$f"; \
 		$(BUILD)/mmuscope run --trace $$f || exit $$?; \
 	done
+	@echo; echo "== mmuscope render scenarios/mmu/01-cr3-root-cache.json --step 12 -o $(BUILD)/demo.png"
+	$(BUILD)/mmuscope render scenarios/mmu/01-cr3-root-cache.json --step 12 -o $(BUILD)/demo.png
+	@echo; echo "== mmuscope host scenarios/teaching/04-paging-4level.json (QEMU TCG)"
+	@$(BUILD)/mmuscope host --quiet scenarios/teaching/04-paging-4level.json; \
+		rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ] || exit $$rc
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
