@@ -6,7 +6,8 @@
  * of a real scenario's last step. Baseline in the same run: an empty frame.
  * Goal: median < 16 ms. Before timing, the fast paths of viz/render.c are
  * checked against its reference mode (SDL glyph by glyph, every fill
- * blended): any pixel that differs makes the program exit 1.
+ * blended) on both frames, a small scrolled one and a list of tricky items:
+ * any pixel that differs makes the program exit 1.
  * --reference times the reference mode instead (the renderer before the fast
  * paths), for a before/after in the same conditions.
  *   bench_viz [--smoke] [--frames N] [--scenario FILE] [--reference]
@@ -292,6 +293,18 @@ int main(int argc, char **argv)
 	viz_layout(&vs->model, &ui, &dl);
 	if (same_pixels(vr, &dl, scn_path))
 		goto out;
+	{
+		/* small and scrolled: clipped rows, the hash legend cut */
+		struct viz_ui su;
+
+		viz_ui_init(&su, 640, 400);
+		for (int p = 0; p < VIZ_P_COUNT; p++)
+			su.scroll[p] = 3;
+		su.hover_bucket = 77;
+		viz_layout(&m, &su, &dl);
+		if (same_pixels(vr_small, &dl, "100,000 shadow pages at 640x400, scrolled"))
+			goto out;
+	}
 
 	/* warm the caches, then measure */
 	viz_render_set_reference(vr, reference);
@@ -321,9 +334,11 @@ int main(int argc, char **argv)
 	print("scenario frame", &scn);
 	printf("    ratio to the baseline      %.1fx (median)\n",
 	       scn.all_med / (base.all_med > 0 ? base.all_med : 1e-9));
-	printf("  renderer: %u glyphs; text runs: %llu drawn from the cache, %llu built, %llu "
+	printf("  renderer: %u glyphs; %llu text items blended directly (%llu colours left to "
+	       "SDL); text runs: %llu drawn from the cache, %llu built, %llu "
 	       "evicted, %llu glyph by glyph; %llu fills written directly; %llu items culled\n",
-	       viz_render_glyphs(vr), (unsigned long long)st.run_hits,
+	       viz_render_glyphs(vr), (unsigned long long)st.direct_text,
+	       (unsigned long long)st.blend_fallbacks, (unsigned long long)st.run_hits,
 	       (unsigned long long)st.run_builds, (unsigned long long)st.run_evictions,
 	       (unsigned long long)st.glyph_items, (unsigned long long)st.direct_fills,
 	       (unsigned long long)st.culled);

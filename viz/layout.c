@@ -633,24 +633,30 @@ static void sp_node(struct lay *L, u32 i, s32 depth, u16 slot, bool has_slot)
 	const struct sim_sp_view *sp = &m->sps[i];
 	bool open = (depth == 0) != viz_ui_toggled(L->ui->sp_toggle, L->ui->nsp, sp->hpa);
 	char role[128], tag[48], sl[16] = "";
-	const char *rt = root_tag(m, L->ui->vcpu, sp->hpa, tag, sizeof(tag));
-	u32 col = sp->unsync			? C_UNSYNC
-		  : sp->invalid || sp->obsolete ? C_DIM
-		  : rt				? C_ROOT
-						: C_TEXT;
 
 	if (depth > 6)
 		return;
-	role_text(sp->role, role, sizeof(role));
-	if (has_slot)
-		snprintf(sl, sizeof(sl), "[%3u] ", slot);
-	if (row_on(L))
+	if (!row_on(L)) {
+		/* scrolled away or below the panel: counted, not formatted */
+		row_done(L);
+	} else {
+		const char *rt = root_tag(m, L->ui->vcpu, sp->hpa, tag, sizeof(tag));
+		u32 col = sp->unsync			? C_UNSYNC
+			  : sp->invalid || sp->obsolete ? C_DIM
+			  : rt				? C_ROOT
+							: C_TEXT;
+
+		role_text(sp->role, role, sizeof(role));
+		if (has_slot)
+			snprintf(sl, sizeof(sl), "[%3u] ", slot);
 		viz_hit(L->dl, VIZ_HIT_SP, L->c.x, L->y, L->c.w, L->lh, sp->hpa);
-	rowf(L, col, rt ? C_SEL : 0, depth * 2 * L->cw, "%s %sgfn 0x%llx hpa 0x%llx %s%s%s%s%s",
-	     sp->level > 1 ? (open ? "-" : "+") : " ", sl, (unsigned long long)sp->gfn,
-	     (unsigned long long)sp->hpa, role, sp->unsync ? " UNSYNC" : "",
-	     sp->unsync_children ? " unsync-children" : "", sp->tdp_mmu ? " tdp_mmu" : "",
-	     rt ? rt : "");
+		rowf(L, col, rt ? C_SEL : 0, depth * 2 * L->cw,
+		     "%s %sgfn 0x%llx hpa 0x%llx %s%s%s%s%s",
+		     sp->level > 1 ? (open ? "-" : "+") : " ", sl, (unsigned long long)sp->gfn,
+		     (unsigned long long)sp->hpa, role, sp->unsync ? " UNSYNC" : "",
+		     sp->unsync_children ? " unsync-children" : "", sp->tdp_mmu ? " tdp_mmu" : "",
+		     rt ? rt : "");
+	}
 	if (open)
 		sp_children(L, i, depth + 1);
 }
@@ -658,12 +664,15 @@ static void sp_node(struct lay *L, u32 i, s32 depth, u16 slot, bool has_slot)
 static void lay_spt(struct lay *L, struct box b)
 {
 	const struct viz_model *m = L->m;
-	u32 unsync = 0, roots = 0;
+	u32 unsync = m->nunsync, roots = m->nroots;
 	char title[160];
 
-	for (size_t i = 0; i < m->nsps; i++) {
-		unsync += m->sps[i].unsync;
-		roots += m->sps[i].root_count > 0;
+	if (!m->indexed) {
+		unsync = roots = 0;
+		for (size_t i = 0; i < m->nsps; i++) {
+			unsync += m->sps[i].unsync;
+			roots += m->sps[i].root_count > 0;
+		}
 	}
 	snprintf(title, sizeof(title), "shadow/TDP pages: %zu (roots %u, unsync %u)", m->nsps,
 		 roots, unsync);
@@ -681,7 +690,16 @@ static void lay_spt(struct lay *L, struct box b)
 			rowf(L, C_ROOT, 0, 0, "  vCPU %u special root hpa 0x%llx pgd 0x%llx", v,
 			     (unsigned long long)rv->hpa, (unsigned long long)rv->pgd);
 	}
-	/* the top of the tree: roots first, then pages no page points at */
+	/* the top of the tree: roots first, then pages no page points at
+	 * (listed once per step by the model) */
+	if (m->top) {
+		for (size_t k = 0; k < m->ntop; k++) {
+			sp_node(L, m->top[k], 0, 0, false);
+			if (L->y + L->lh > L->c.y + L->c.h && L->row > L->first + 2000)
+				goto out;
+		}
+		goto out;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < m->nsps; i++) {
 			bool is_root = m->sps[i].root_count > 0, parent = false;
@@ -731,8 +749,11 @@ static u32 bucket_col(const struct viz_model *m, u32 b)
 	if (!m->bucket_sp || m->bucket_off[b] == m->bucket_off[b + 1])
 		return mix_white(level_col[0], n > 1 ? 30 : 0);
 	first = m->bucket_sp[m->bucket_off[b]];
-	for (u32 k = m->bucket_off[b]; k < m->bucket_off[b + 1]; k++)
-		unsync |= m->sps[m->bucket_sp[k]].unsync;
+	if (m->indexed)
+		unsync = m->bucket_unsync[b];
+	else
+		for (u32 k = m->bucket_off[b]; k < m->bucket_off[b + 1]; k++)
+			unsync |= m->sps[m->bucket_sp[k]].unsync;
 	if (unsync)
 		return C_UNSYNC;
 	c = level_col[m->sps[first].level <= 5 ? m->sps[first].level : 0];
@@ -750,11 +771,17 @@ static void lay_hash(struct lay *L, struct box b)
 	s32 pick = L->ui->hover_bucket >= 0 ? L->ui->hover_bucket : L->ui->sel_bucket;
 	char title[128];
 
-	for (u32 i = 0; i < SIM_VIEW_HASH_BUCKETS; i++) {
-		used += m->hash[i] > 0;
-		total += m->hash[i];
-		if (m->hash[i] > maxc)
-			maxc = m->hash[i];
+	if (m->indexed) {
+		used = m->hash_used;
+		total = m->hash_total;
+		maxc = m->hash_longest;
+	} else {
+		for (u32 i = 0; i < SIM_VIEW_HASH_BUCKETS; i++) {
+			used += m->hash[i] > 0;
+			total += m->hash[i];
+			if (m->hash[i] > maxc)
+				maxc = m->hash[i];
+		}
 	}
 	snprintf(title, sizeof(title), "shadow-page hash: %u pages in %u/4096 buckets, longest %u",
 		 total, used, maxc);
@@ -804,15 +831,21 @@ static void lay_hash(struct lay *L, struct box b)
 	L->row = 0;
 	L->first = 0;
 	if (row_on(L)) {
-		s32 x = L->c.x;
+		/* a narrow panel cuts the legend: what starts right of the
+		 * content box would draw nothing, so it is not emitted */
+		s32 x = L->c.x, right = L->c.x + L->c.w;
 
-		for (u8 lv = 1; lv <= 5; lv++) {
+		for (u8 lv = 1; lv <= 5 && x < right; lv++) {
 			viz_fill(L->dl, x, L->y + 2, L->lh - 4, L->lh - 4, level_col[lv]);
 			x += L->lh;
-			x += viz_textf(L->dl, x, L->y, L->fs, C_DIM, 0, "L%u ", lv);
+			if (x < right)
+				viz_textf(L->dl, x, L->y, L->fs, C_DIM, 0, "L%u ", lv);
+			x += 3 * L->cw;
 		}
-		viz_fill(L->dl, x, L->y + 2, L->lh - 4, L->lh - 4, C_UNSYNC);
-		viz_text(L->dl, x + L->lh, L->y, L->fs, C_DIM, "unsync", 0);
+		if (x < right)
+			viz_fill(L->dl, x, L->y + 2, L->lh - 4, L->lh - 4, C_UNSYNC);
+		if (x + L->lh < right)
+			viz_text(L->dl, x + L->lh, L->y, L->fs, C_DIM, "unsync", 0);
 	}
 	row_done(L);
 	rowf(L, C_DIM, 0, 0, "brighter: more pages; dark: direct");

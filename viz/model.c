@@ -276,6 +276,7 @@ void viz_model_free(struct viz_model *m)
 	free(m->parented);
 	free(m->bucket_sp);
 	free(m->by_hpa);
+	free(m->top);
 	free(m->tlb);
 	viz_model_init(m);
 }
@@ -323,16 +324,28 @@ long viz_model_sp_by_hpa(const struct viz_model *m, u64 hpa)
 	return -1;
 }
 
+/* Who has a parent, and from that the tree's top rows. */
 static int mark_parents(struct viz_model *m)
 {
+	size_t n = m->nsps ? m->nsps : 1;
+
 	free(m->parented);
-	m->parented = calloc(m->nsps ? m->nsps : 1, 1);
-	if (!m->parented)
+	free(m->top);
+	m->ntop = 0;
+	m->parented = calloc(n, 1);
+	m->top = malloc(n * sizeof(u32));
+	if (!m->parented || !m->top)
 		return MSC_ENOMEM;
 	if (m->child_off)
 		for (size_t k = 0; k < m->child_off[m->nsps]; k++)
 			if (m->child[k] < m->nsps)
 				m->parented[m->child[k]] = 1;
+	for (size_t i = 0; i < m->nsps; i++)
+		if (m->sps[i].root_count > 0)
+			m->top[m->ntop++] = (u32)i;
+	for (size_t i = 0; i < m->nsps; i++)
+		if (!m->sps[i].root_count && !m->parented[i])
+			m->top[m->ntop++] = (u32)i;
 	return 0;
 }
 
@@ -341,6 +354,7 @@ int viz_model_index(struct viz_model *m)
 	size_t n = m->nsps ? m->nsps : 1;
 	u32 *fill;
 
+	m->indexed = false;
 	free(m->bucket_sp);
 	free(m->by_hpa);
 	m->bucket_sp = malloc(n * sizeof(u32));
@@ -366,6 +380,22 @@ int viz_model_index(struct viz_model *m)
 		m->by_hpa[i] = (u32)i;
 	}
 	free(fill);
+	m->nroots = m->nunsync = 0;
+	m->hash_used = m->hash_total = m->hash_longest = 0;
+	memset(m->bucket_unsync, 0, sizeof(m->bucket_unsync));
+	for (size_t i = 0; i < m->nsps; i++) {
+		m->nroots += m->sps[i].root_count > 0;
+		m->nunsync += m->sps[i].unsync;
+	}
+	for (u32 b = 0; b < SIM_VIEW_HASH_BUCKETS; b++) {
+		m->hash_used += m->hash[b] > 0;
+		m->hash_total += m->hash[b];
+		if (m->hash[b] > m->hash_longest)
+			m->hash_longest = m->hash[b];
+		for (u32 k = m->bucket_off[b]; k < m->bucket_off[b + 1]; k++)
+			m->bucket_unsync[b] |= m->sps[m->bucket_sp[k]].unsync;
+	}
+	m->indexed = true;
 	sort_model = m;
 	qsort(m->by_hpa, m->nsps, sizeof(u32), cmp_hpa);
 	sort_model = NULL;

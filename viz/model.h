@@ -92,6 +92,16 @@ struct viz_model {
 	u32 bucket_off[SIM_VIEW_HASH_BUCKETS + 1]; /* SPs per bucket, serial order */
 	u32 *bucket_sp;
 	u32 *by_hpa; /* SP indices sorted by hpa */
+	/* summaries the layout needs every frame, computed once per step by
+	 * viz_model_index() (and the edges' capture): */
+	bool indexed;
+	u32 nroots, nunsync; /* SPs with root_count > 0; unsync SPs */
+	u32 hash_used, hash_total, hash_longest; /* buckets in use, pages on chains, longest */
+	bool bucket_unsync[SIM_VIEW_HASH_BUCKETS]; /* a page on the chain is unsync */
+	/* the shadow tree's top rows: roots, then pages no page points at, in
+	 * index order (SP indices) */
+	u32 *top;
+	size_t ntop;
 	/* TLB entries of every vCPU: tlb[tlb_off[v] .. tlb_off[v + 1]) */
 	struct tlb_entry *tlb;
 	size_t ntlb, tlb_cap;

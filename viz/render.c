@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Draw list -> SDL_Renderer, with a glyph-texture cache; headless surfaces and PNG. */
+/*
+ * Draw list -> SDL_Renderer, with a glyph-texture cache; headless surfaces
+ * (text blended and opaque fills stored straight into them) and PNG.
+ */
 #include "viz/render.h"
 
 #include <stdio.h>
@@ -39,6 +42,27 @@ struct run {
 	s32 next; /* hash chain; -1 ends it */
 };
 
+/*
+ * Direct text (headless only): a glyph's ink as a plain alpha map, blended
+ * straight into the surface with per-colour tables that reproduce SDL's
+ * blit of a white glyph texture (see blend_verify(): each colour is checked
+ * against SDL itself for every source alpha and destination value before it
+ * is used; a colour that differs is drawn through SDL).
+ */
+struct ink {
+	u8 *a; /* w * h alpha values; NULL: no ink */
+	s32 ox, oy, w, h; /* its place in the glyph surface */
+};
+
+#define BLEND_MAX 64u /* colours with tables; more go through SDL */
+
+struct blend {
+	u32 rgba;
+	bool ok; /* equal to SDL's blit for every source alpha and destination */
+	u8 sa[256]; /* source alpha after the alpha mod */
+	u8 sc[3][256]; /* source R, G, B after the colour mod, premultiplied */
+};
+
 struct viz_render {
 	SDL_Renderer *r;
 	SDL_Surface *surf; /* headless: the target */
@@ -50,6 +74,17 @@ struct viz_render {
 	SDL_Surface *gsurf[MAX_FONT][NCH]; /* the glyph's white surface (runs are built from it) */
 	bool glyph_tried[MAX_FONT][NCH];
 	u32 nglyphs;
+	struct ink ink[MAX_FONT][NCH];
+	bool ink_ok[MAX_FONT][NCH]; /* white texels of the one glyph format: direct text */
+	Uint32 glyph_fmt; /* the format of the first glyph surface (0: none yet) */
+	struct blend *blends; /* BLEND_MAX */
+	u32 nblends;
+	/* blend_verify()'s SDL side: a 256x256 target, a white texture with
+	 * alpha = x (NULL until the first colour; vbroken when it failed) */
+	SDL_Surface *vsurf;
+	SDL_Renderer *vren;
+	SDL_Texture *vtex;
+	bool vbroken;
 	struct run *runs; /* RUN_MAX */
 	u32 nruns;
 	s32 run_head[RUN_BUCKETS];
@@ -85,7 +120,8 @@ static int setup(struct viz_render *vr, char *why, size_t n)
 		return MSC_ENOENT;
 	snprintf(vr->font_path, sizeof(vr->font_path), "%s", p);
 	vr->runs = calloc(RUN_MAX, sizeof(*vr->runs));
-	if (!vr->runs) {
+	vr->blends = calloc(BLEND_MAX, sizeof(*vr->blends));
+	if (!vr->runs || !vr->blends) {
 		if (why)
 			snprintf(why, n, "out of memory");
 		return MSC_ENOMEM;
@@ -162,8 +198,16 @@ void viz_render_destroy(struct viz_render *vr)
 		free(vr->runs[i].s);
 	}
 	free(vr->runs);
+	free(vr->blends);
+	if (vr->vtex)
+		SDL_DestroyTexture(vr->vtex);
+	if (vr->vren)
+		SDL_DestroyRenderer(vr->vren);
+	if (vr->vsurf)
+		SDL_FreeSurface(vr->vsurf);
 	for (int s = 0; s < MAX_FONT; s++) {
 		for (int c = 0; c < NCH; c++) {
+			free(vr->ink[s][c].a);
 			if (vr->glyph[s][c])
 				SDL_DestroyTexture(vr->glyph[s][c]);
 			if (vr->gsurf[s][c])
@@ -196,6 +240,62 @@ void viz_render_set_reference(struct viz_render *vr, bool on)
 	vr->reference = on;
 }
 
+/*
+ * @gs's ink as an alpha map cropped to the texels with alpha > 0 (the rest
+ * of a glyph changes no pixel when blended). False when the direct path
+ * cannot draw it: not the first glyph's format, not 32 bits with alpha, a
+ * texel with ink that is not white, no memory.
+ */
+static bool ink_build(struct viz_render *vr, SDL_Surface *gs, struct ink *k)
+{
+	const SDL_PixelFormat *f = gs->format;
+	s32 x0 = gs->w, y0 = gs->h, x1 = -1, y1 = -1;
+
+	if (!vr->glyph_fmt)
+		vr->glyph_fmt = f->format;
+	if (f->format != vr->glyph_fmt || f->BytesPerPixel != 4 || !f->Amask)
+		return false;
+	for (s32 y = 0; y < gs->h; y++) {
+		const Uint32 *row =
+			(const Uint32 *)((const u8 *)gs->pixels + (size_t)y * (size_t)gs->pitch);
+
+		for (s32 x = 0; x < gs->w; x++) {
+			Uint8 r, g, b, a;
+
+			SDL_GetRGBA(row[x], f, &r, &g, &b, &a);
+			if (!a)
+				continue;
+			if ((r & g & b) != 0xff)
+				return false;
+			x0 = SDL_min(x0, x);
+			x1 = SDL_max(x1, x);
+			y0 = SDL_min(y0, y);
+			y1 = SDL_max(y1, y);
+		}
+	}
+	if (x1 < 0)
+		return true; /* no ink: nothing to draw */
+	k->ox = x0;
+	k->oy = y0;
+	k->w = x1 - x0 + 1;
+	k->h = y1 - y0 + 1;
+	k->a = malloc((size_t)k->w * (size_t)k->h);
+	if (!k->a)
+		return false;
+	for (s32 y = 0; y < k->h; y++) {
+		const Uint32 *row = (const Uint32 *)((const u8 *)gs->pixels +
+						     (size_t)(y0 + y) * (size_t)gs->pitch);
+
+		for (s32 x = 0; x < k->w; x++) {
+			Uint8 r, g, b, a;
+
+			SDL_GetRGBA(row[x0 + x], f, &r, &g, &b, &a);
+			k->a[(size_t)y * (size_t)k->w + (size_t)x] = a;
+		}
+	}
+	return true;
+}
+
 /* The white glyph texture of @c at @size (colour-modulated when drawn). */
 static SDL_Texture *glyph(struct viz_render *vr, u8 size, char c)
 {
@@ -220,6 +320,8 @@ static SDL_Texture *glyph(struct viz_render *vr, u8 size, char c)
 		SDL_SetTextureBlendMode(vr->glyph[size][ci], SDL_BLENDMODE_BLEND);
 		vr->gsurf[size][ci] = gs;
 		vr->nglyphs++;
+		if (vr->surf)
+			vr->ink_ok[size][ci] = ink_build(vr, gs, &vr->ink[size][ci]);
 	} else {
 		SDL_FreeSurface(gs);
 	}
@@ -236,6 +338,190 @@ static void modulate(SDL_Texture *t, u32 rgba)
 {
 	SDL_SetTextureColorMod(t, (Uint8)(rgba >> 24), (Uint8)(rgba >> 16), (Uint8)(rgba >> 8));
 	SDL_SetTextureAlphaMod(t, (Uint8)rgba);
+}
+
+/*
+ * One destination pixel (R, G, B, A bytes) under a white source texel of
+ * alpha @a drawn with @b's colour: SDL 2's blit with colour mod and BLEND
+ * (SDL_blit_auto.c): source channel * mod / 255, alpha * alpha mod / 255,
+ * the source premultiplied by its alpha unless that is 255, then
+ * dst = src + (255 - srcA) * dst / 255 per channel, alpha included.
+ */
+static inline void blend_px(const struct blend *b, u8 a, u8 *d)
+{
+	u32 sa = b->sa[a], inv = 255 - sa;
+
+	if (!sa)
+		return; /* dst + 0 ... = dst */
+	if (!inv) {
+		d[0] = b->sc[0][a];
+		d[1] = b->sc[1][a];
+		d[2] = b->sc[2][a];
+		d[3] = 0xff;
+		return;
+	}
+	d[0] = (u8)(b->sc[0][a] + inv * d[0] / 255);
+	d[1] = (u8)(b->sc[1][a] + inv * d[1] / 255);
+	d[2] = (u8)(b->sc[2][a] + inv * d[2] / 255);
+	d[3] = (u8)(sa + inv * d[3] / 255);
+}
+
+static void blend_tables(struct blend *b)
+{
+	u32 mod[3] = {(b->rgba >> 24) & 0xff, (b->rgba >> 16) & 0xff, (b->rgba >> 8) & 0xff};
+	u32 ma = b->rgba & 0xff;
+
+	for (u32 a = 0; a < 256; a++) {
+		u32 sa = a * ma / 255;
+
+		b->sa[a] = (u8)sa;
+		for (int c = 0; c < 3; c++) {
+			u32 sc = 255 * mod[c] / 255; /* the glyph texel is white */
+
+			b->sc[c][a] = (u8)(sa < 255 ? sc * sa / 255 : sc);
+		}
+	}
+}
+
+/*
+ * Is @b's table exactly what SDL draws? SDL copies a white texture of the
+ * glyphs' format with alpha = x over a 256x256 RGBA32 surface whose every
+ * channel is y, with @b's colour and alpha mod: every source alpha against
+ * every destination value. Done once per colour and renderer.
+ */
+static bool blend_verify(struct viz_render *vr, const struct blend *b)
+{
+	SDL_Surface *s = vr->vsurf;
+	bool same = true;
+
+	if (vr->vbroken || !vr->glyph_fmt)
+		return false;
+	if (!s) {
+		SDL_Surface *src;
+
+		vr->vbroken = true;
+		s = SDL_CreateRGBSurfaceWithFormat(0, 256, 256, 32, SDL_PIXELFORMAT_RGBA32);
+		if (!s)
+			return false;
+		vr->vsurf = s;
+		vr->vren = SDL_CreateSoftwareRenderer(s);
+		src = SDL_CreateRGBSurfaceWithFormat(0, 256, 256, 32, vr->glyph_fmt);
+		if (!vr->vren || !src) {
+			SDL_FreeSurface(src);
+			return false;
+		}
+		for (s32 y = 0; y < 256; y++)
+			for (s32 x = 0; x < 256; x++)
+				((Uint32 *)((u8 *)src->pixels +
+					    (size_t)y * (size_t)src->pitch))[x] =
+					SDL_MapRGBA(src->format, 255, 255, 255, (Uint8)x);
+		vr->vtex = SDL_CreateTextureFromSurface(vr->vren, src);
+		SDL_FreeSurface(src);
+		if (!vr->vtex)
+			return false;
+		SDL_SetTextureBlendMode(vr->vtex, SDL_BLENDMODE_BLEND);
+		SDL_SetRenderDrawBlendMode(vr->vren, SDL_BLENDMODE_BLEND);
+		vr->vbroken = false;
+	}
+	for (s32 y = 0; y < 256; y++)
+		memset((u8 *)s->pixels + (size_t)y * (size_t)s->pitch, y, 256 * 4);
+	modulate(vr->vtex, b->rgba);
+	if (SDL_RenderCopy(vr->vren, vr->vtex, NULL, NULL) < 0)
+		return false;
+	SDL_RenderFlush(vr->vren);
+	for (s32 y = 0; y < 256 && same; y++) {
+		const u8 *row = (const u8 *)s->pixels + (size_t)y * (size_t)s->pitch;
+
+		for (s32 x = 0; x < 256; x++) {
+			u8 want[4] = {(u8)y, (u8)y, (u8)y, (u8)y};
+
+			blend_px(b, (u8)x, want);
+			if (memcmp(want, row + 4 * x, 4)) {
+				same = false;
+				break;
+			}
+		}
+	}
+	return same;
+}
+
+/* @rgba's table, verified on first use; NULL when SDL must draw it. */
+static const struct blend *blend_get(struct viz_render *vr, u32 rgba)
+{
+	struct blend *b;
+
+	for (u32 i = 0; i < vr->nblends; i++)
+		if (vr->blends[i].rgba == rgba)
+			return vr->blends[i].ok ? &vr->blends[i] : NULL;
+	if (vr->nblends >= BLEND_MAX)
+		return NULL;
+	b = &vr->blends[vr->nblends++];
+	b->rgba = rgba;
+	blend_tables(b);
+	b->ok = blend_verify(vr, b);
+	if (!b->ok)
+		vr->st.blend_fallbacks++;
+	return b->ok ? b : NULL;
+}
+
+/* Blend @k at (@x, @y) into the RGBA32 surface @s, inside @lim. */
+static void ink_draw(SDL_Surface *s, const struct ink *k, s32 x, s32 y, const SDL_Rect *lim,
+		     const struct blend *b)
+{
+	s32 x0 = SDL_max(x, lim->x), y0 = SDL_max(y, lim->y);
+	s32 x1 = SDL_min(x + k->w, lim->x + lim->w), y1 = SDL_min(y + k->h, lim->y + lim->h);
+
+	for (s32 py = y0; py < y1; py++) {
+		const u8 *src = k->a + (size_t)(py - y) * (size_t)k->w + (size_t)(x0 - x);
+		u8 *d = (u8 *)s->pixels + (size_t)py * (size_t)s->pitch + (size_t)x0 * 4;
+
+		for (s32 px = x0; px < x1; px++, src++, d += 4)
+			if (*src)
+				blend_px(b, *src, d);
+	}
+}
+
+/*
+ * The direct path for text (headless, colour verified, every glyph's ink
+ * known): each glyph's ink blended in order into the surface, clipped to
+ * @clip and the surface as SDL clips a blit. The same pixels as one
+ * SDL_RenderCopy per glyph. False (nothing drawn) when it cannot be used.
+ */
+static bool text_direct(struct viz_render *vr, const struct viz_dl *dl, const struct viz_item *it,
+			const SDL_Rect *clip)
+{
+	const char *s = dl->text + it->text;
+	s32 cw = viz_char_w(it->size);
+	SDL_Rect lim = {0, 0, 0, 0};
+	const struct blend *b;
+
+	if (!vr->surf || vr->reference || it->size >= MAX_FONT)
+		return false;
+	for (u32 i = 0; i < it->len; i++) {
+		int ci = (u8)s[i] - FIRST_CH;
+
+		if (s[i] == ' ' || !glyph(vr, it->size, s[i]))
+			continue; /* the glyph path skips these too */
+		if (!vr->ink_ok[it->size][ci])
+			return false;
+	}
+	b = blend_get(vr, it->rgba);
+	if (!b)
+		return false;
+	lim.w = vr->surf->w;
+	lim.h = vr->surf->h;
+	if (clip && !SDL_IntersectRect(clip, &lim, &lim))
+		return true; /* an empty clip: SDL draws nothing either */
+	for (u32 i = 0; i < it->len; i++) {
+		const struct ink *k;
+
+		if (s[i] == ' ' || !vr->glyph[it->size][(u8)s[i] - FIRST_CH])
+			continue;
+		k = &vr->ink[it->size][(u8)s[i] - FIRST_CH];
+		if (k->a)
+			ink_draw(vr->surf, k, it->x + (s32)i * cw + k->ox, it->y + k->oy, &lim, b);
+	}
+	return true;
 }
 
 /* The reference path: one copy per glyph, spaces skipped. */
@@ -420,10 +706,15 @@ static struct run *run_get(struct viz_render *vr, const struct viz_dl *dl,
 	return e;
 }
 
-static void text(struct viz_render *vr, const struct viz_dl *dl, const struct viz_item *it)
+static void text(struct viz_render *vr, const struct viz_dl *dl, const struct viz_item *it,
+		 const SDL_Rect *clip)
 {
 	struct run *e = NULL;
 
+	if (text_direct(vr, dl, it, clip)) {
+		vr->st.direct_text++;
+		return;
+	}
 	if (!vr->reference && it->len <= RUN_MAX_LEN && it->size < MAX_FONT)
 		e = run_get(vr, dl, it);
 	if (!e || e->per_glyph) {
@@ -466,7 +757,8 @@ static void fill(struct viz_render *vr, const struct viz_item *it, const SDL_Rec
 		return;
 	}
 	if (vr->surf) {
-		SDL_Rect whole = {0, 0, vr->surf->w, vr->surf->h}, saved;
+		SDL_Rect whole = {0, 0, vr->surf->w, vr->surf->h};
+		Uint32 px;
 
 		SDL_Rect in = rc;
 
@@ -474,14 +766,19 @@ static void fill(struct viz_render *vr, const struct viz_item *it, const SDL_Rec
 			return;
 		if (!SDL_IntersectRect(&in, &whole, &out))
 			return;
-		/* SDL_FillRect clips to the surface's clip rect, which the
-		 * software renderer leaves at its last clip: ours is in @out */
-		SDL_GetClipRect(vr->surf, &saved);
-		SDL_SetClipRect(vr->surf, NULL);
-		SDL_FillRect(vr->surf, &out,
-			     SDL_MapRGBA(vr->surf->format, (Uint8)(it->rgba >> 24),
-					 (Uint8)(it->rgba >> 16), (Uint8)(it->rgba >> 8), 0xff));
-		SDL_SetClipRect(vr->surf, &saved);
+		/* plain stores, row by row (SDL_FillRect's non-temporal
+		 * stores send the frame to memory, and the text blended
+		 * next reads it back from there) */
+		px = SDL_MapRGBA(vr->surf->format, (Uint8)(it->rgba >> 24), (Uint8)(it->rgba >> 16),
+				 (Uint8)(it->rgba >> 8), 0xff);
+		for (s32 y = out.y; y < out.y + out.h; y++) {
+			Uint32 *row = (Uint32 *)((u8 *)vr->surf->pixels +
+						 (size_t)y * (size_t)vr->surf->pitch) +
+				      out.x;
+
+			for (s32 x = 0; x < out.w; x++)
+				row[x] = px;
+		}
 		vr->st.direct_fills++;
 		return;
 	}
@@ -549,7 +846,7 @@ int viz_render_draw(struct viz_render *vr, const struct viz_dl *dl)
 			SDL_RenderDrawLine(r, it->x, it->y, it->w, it->h);
 			break;
 		case VIZ_TEXT:
-			text(vr, dl, it);
+			text(vr, dl, it, clip);
 			break;
 		case VIZ_CLIP:
 			SDL_RenderSetClipRect(r, &rc);

@@ -2,9 +2,11 @@
 /*
  * The renderer: drains a draw list into an SDL_Renderer. Headless, SDL's
  * software renderer draws on an RGBA surface (no window, no video driver);
- * text is DejaVu Sans Mono through SDL2_ttf with a glyph cache and an LRU
- * cache of whole text runs; opaque fills skip SDL's blending; PNG through
- * SDL2_image. SDL types stay out of this header (cli/ includes it).
+ * text is DejaVu Sans Mono through SDL2_ttf with a glyph cache; headless,
+ * glyphs are blended straight into the surface (tables checked against SDL
+ * per colour) and opaque fills are plain stores; for a window, an LRU cache
+ * of whole text runs. PNG through SDL2_image. SDL types stay out of this
+ * header (cli/ includes it).
  */
 #ifndef MSC_VIZ_RENDER_H
 #define MSC_VIZ_RENDER_H
@@ -57,6 +59,8 @@ struct viz_render_stats {
 	u64 glyph_items; /* text items drawn glyph by glyph (inks overlap, too long) */
 	u64 direct_fills; /* opaque fills written straight into the headless surface */
 	u64 culled; /* items skipped: wholly outside their clip rect */
+	u64 direct_text; /* text items blended straight into the headless surface */
+	u64 blend_fallbacks; /* colours whose direct blend differed from SDL's (drawn by SDL) */
 };
 void viz_render_get_stats(const struct viz_render *vr, struct viz_render_stats *st);
 /* Reference mode (@on): every glyph and fill goes through SDL one by one, as
