@@ -193,12 +193,19 @@ static void panel_end(struct lay *L)
 	s32 shown_rows = (L->y - L->c.y) / L->lh;
 	s32 below = L->row - L->first - shown_rows;
 
-	if (L->first > 0)
+	/* The scroll markers sit over the rows' ends: on the panel's colour, so a
+	 * long row does not run through them. */
+	if (L->first > 0) {
+		viz_fill(L->dl, L->c.x + L->c.w - 8 * L->cw, L->c.y, 8 * L->cw, L->lh, C_PANEL);
 		viz_textf(L->dl, L->c.x + L->c.w - 8 * L->cw, L->c.y, L->fs, C_DIM, 0, "(^%d)",
 			  L->first);
-	if (below > 0)
+	}
+	if (below > 0) {
+		viz_fill(L->dl, L->c.x + L->c.w - 8 * L->cw, L->c.y + L->c.h - L->lh, 8 * L->cw,
+			 L->lh, C_PANEL);
 		viz_textf(L->dl, L->c.x + L->c.w - 8 * L->cw, L->c.y + L->c.h - L->lh, L->fs, C_DIM,
 			  0, "(+%d)", below);
+	}
 	viz_unclip(L->dl);
 }
 
