@@ -80,7 +80,8 @@ static void predicted_text(const struct lower_pred *p, char *buf, size_t n)
 				 (unsigned long long)p->value, (unsigned long long)p->mask);
 		else
 			snprintf(buf, n, "0x%llx", (unsigned long long)p->value);
-	} else if (p->op == HB_OP_ACCESS) {
+	} else if (p->op == HB_OP_ACCESS ||
+		   ((p->op == HB_OP_SMI || p->op == HB_OP_RSM) && p->noutcomes)) {
 		outcomes_text(p, buf, n);
 	} else {
 		snprintf(buf, n, "ok");
@@ -104,8 +105,12 @@ static void observed_text(const struct lower_result *lr, const struct lower_pred
 		snprintf(buf, n, "0x%llx", (unsigned long long)r->value);
 		return;
 	}
-	if (p->op != HB_OP_ACCESS) {
+	if (p->op != HB_OP_ACCESS && p->op != HB_OP_SMI && p->op != HB_OP_RSM) {
 		snprintf(buf, n, "ok");
+		return;
+	}
+	if (p->op != HB_OP_ACCESS && r->vector == HB_NO_VECTOR) {
+		snprintf(buf, n, "ok"); /* an SMI taken, an RSM done */
 		return;
 	}
 	memset(&o, 0, sizeof(o));

@@ -90,6 +90,8 @@ static bool has_record(const struct hb_cmd *c)
 	case HB_OP_ACCESS:
 	case HB_OP_INVLPG:
 	case HB_OP_CR3:
+	case HB_OP_SMI:
+	case HB_OP_RSM:
 		return true;
 	default:
 		return true; /* unknown op: HB_ST_BAD */
@@ -111,7 +113,7 @@ const char *hb_op_name(u8 op)
 		[HB_OP_NOP] = "nop",	   [HB_OP_CASE] = "case",     [HB_OP_ZERO] = "zero",
 		[HB_OP_WRITE] = "write",   [HB_OP_READ] = "read",     [HB_OP_MODE] = "mode",
 		[HB_OP_ACCESS] = "access", [HB_OP_INVLPG] = "invlpg", [HB_OP_FLUSH] = "flush",
-		[HB_OP_CR3] = "cr3",
+		[HB_OP_CR3] = "cr3",	   [HB_OP_SMI] = "smi",	      [HB_OP_RSM] = "rsm",
 	};
 
 	return op < HB_NR_OPS ? names[op] : "?";

@@ -119,6 +119,23 @@ enum hb_op {
 	/* Reload CR3 with b (a MOV to CR3 in the active mode: non-global
 	 * entries flushed unless bit 63 with PCIDE). A record as HB_OP_MODE. */
 	HB_OP_CR3 = 9,
+	/* An SMI (docs/host.md "SMM"): a = the SMBASE the CPU is expected to
+	 * have. The image copies its SMI handler (HB_SMM_STUB_BYTES bytes) to
+	 * a + HB_SMM_HANDLER_OFF, keeping the bytes it replaces (inside the
+	 * scenario memory, outside the hole, else HB_ST_BAD), sets RFLAGS to
+	 * 2 | (flags & HB_F_AC ? AC : 0) and sends itself an SMI through the
+	 * local APIC (a 32-bit store of HB_APIC_ICR_SMI to HB_APIC_ICR_PA). The
+	 * handler puts the bytes back, enters home state (32-bit protected mode,
+	 * paging off) inside SMM and records OK; the commands that follow run in
+	 * SMM, at home, until RSM. The CPU's state save area is left where it
+	 * wrote it (a + HB_SMM_SAVE_OFF) for READ. No SMI within about a million
+	 * loop iterations: HB_ST_REFUSED with HB_NO_VECTOR. In SMM: HB_ST_BAD. */
+	HB_OP_SMI = 10,
+	/* RSM. In SMM: the CPU resumes in the mode the SMI interrupted, from the
+	 * state save area as it is now (a relocated SMBASE field included), and
+	 * the record is OK. Outside SMM: RSM at CPL0 in the active mode, a record
+	 * with the vector it raised (#UD). A CASE in SMM runs RSM first. */
+	HB_OP_RSM = 11,
 	HB_NR_OPS
 };
 
@@ -128,8 +145,18 @@ enum hb_kind {
 	HB_KIND_FETCH = 2,
 };
 
-#define HB_F_AC 0x01 /* ACCESS: RFLAGS.AC set */
+#define HB_F_AC 0x01 /* ACCESS, SMI: RFLAGS.AC set */
 #define HB_F_CS64 0x02 /* MODE: a 64-bit code segment (long mode) */
+
+/* SMM (SDM Vol. 3 34.4, APM Vol. 2 10.2): the handler entry and the state
+ * save area relative to SMBASE; the local APIC's ICR (low half) and the value
+ * the image stores there: delivery mode SMI (010b), shorthand all including
+ * self (the only CPU). */
+#define HB_SMM_HANDLER_OFF 0x8000U
+#define HB_SMM_SAVE_OFF 0xFE00U
+#define HB_SMM_STUB_BYTES 32U
+#define HB_APIC_ICR_PA 0xFEE00300U
+#define HB_APIC_ICR_SMI 0x00080200U
 
 /* One command: 64 bytes. */
 struct hb_cmd {

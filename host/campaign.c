@@ -268,8 +268,10 @@ static char *fmt_head(u64 seed, u32 index, const char *fmt, const char *tdp)
 			 "%llu.\",\n  \"machine\": {\"vendor\": \"amd\", \"maxphyaddr\": 40, "
 			 "\"features\": [\"nx\", \"pse\", \"pse36\", \"pae\", \"pge\", \"1g\", "
 			 "\"lm\", \"la57\", \"smep\", \"smap\", \"pku\", \"svm\", \"npt\"], "
-			 "\"tdp\": \"%s\",\n    \"memslots\": [{\"gpa\": \"0x0\", "
-			 "\"size\": \"0x1000000\"}],\n    \"pt_pool\": {\"gpa\": \"0x800000\", "
+			 "\"tdp\": \"%s\",\n    \"memslots\": [{\"as\": 0, \"id\": 0, \"gpa\": "
+			 "\"0x0\", \"size\": \"0x1000000\"}, {\"as\": 1, \"id\": 0, \"gpa\": "
+			 "\"0x0\", \"size\": \"0x1000000\", \"alias\": {\"as\": 0, \"id\": 0, "
+			 "\"offset\": \"0x0\"}}],\n    \"pt_pool\": {\"gpa\": \"0x800000\", "
 			 "\"size\": \"0x100000\"}},\n  \"steps\": [\n",
 			 (unsigned long long)seed, index, fmt, index, (unsigned long long)seed,
 			 tdp);
@@ -281,7 +283,8 @@ int camp_generate(u64 seed, u32 index, u32 steps, const char *machine, bool stal
 	struct gen g;
 	const char *tdp = machine ? machine : "npt";
 	char *head;
-	u32 i;
+	u32 i, smi_at;
+	u64 sx;
 
 	memset(out, 0, sizeof(*out));
 	memset(&g, 0, sizeof(g));
@@ -320,8 +323,19 @@ int camp_generate(u64 seed, u32 index, u32 steps, const char *machine, bool stal
 	step(&g, "{\"op\": \"set\", \"cr0\": \"%s\"%s}", pick(&g, 3) ? "PE|PG|WP" : "PE|PG",
 	     g.mode >= M4 ? ", \"cs_l\": 1" : "");
 	out->nfixed = out->nsteps;
+	/* An SMI and its RSM (SMM as QEMU gives it: address space 1 aliases RAM)
+	 * in a quarter of the scenarios, at most one pair so that no subset of the
+	 * steps (shrinking) has an SMI in SMM. Drawn from a stream of its own: the
+	 * other steps are those of a campaign without them. */
+	sx = mix(mix(seed ^ mix(index)) ^ 0x534d49ULL);
+	smi_at = (sx & 3) == 0 ? (u32)((sx >> 8) % steps) : UINT32_MAX;
 	for (i = 0; i < steps && !g.oom; i++) {
 		unsigned r = pick(&g, 20);
+
+		if (i == smi_at) {
+			step(&g, "{\"op\": \"smi\"}");
+			step(&g, "{\"op\": \"rsm\"}");
+		}
 
 		if (r < 11)
 			gen_access(&g);

@@ -63,6 +63,8 @@ static void judge(const struct lower_result *lr, const struct lower_pred *p,
 		}
 		return;
 	case HB_OP_ACCESS:
+	case HB_OP_SMI:
+	case HB_OP_RSM:
 		for (unsigned i = 0; i < p->noutcomes; i++)
 			if (host_outcome_equal(&p->outcomes[i], r, access_size(lr, p))) {
 				it->v = CMP_MATCH;
@@ -111,6 +113,7 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 		  const char *runner, struct cmp_item *items, u32 *nitems, struct cmp_summary *sum)
 {
 	const char *mode_bad = NULL; /* records under a mode that was not entered */
+	bool smm_bad = false; /* records after an SMI the runner did not deliver */
 	/* An access explained by a known divergence in which the runner completed a
 	 * walk the architecture stops: the entries it read back may differ in A/D. */
 	const struct known_divergence *step_known = NULL;
@@ -136,7 +139,12 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 		    (p->op == HB_OP_CR3 &&
 		     !(mode_bad && it->rec && it->rec->status == HB_ST_NOMODE)))
 			mode_bad = NULL;
-		if (mode_bad) {
+		if (smm_bad) {
+			/* up to and with the RSM: the image never entered SMM */
+			it->v = CMP_SKIPPED;
+			snprintf(it->why, sizeof(it->why), "the runner delivered no SMI");
+			smm_bad = p->op != HB_OP_RSM;
+		} else if (mode_bad) {
 			it->v = CMP_SKIPPED;
 			snprintf(it->why, sizeof(it->why), "%s", mode_bad);
 		} else if (!it->rec) {
@@ -152,6 +160,16 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 				   !((it->rec->value ^ p->value) & size_mask(p->size) & ~0x60ULL)) {
 				it->v = CMP_EXPLAINED;
 				it->known = step_known;
+			}
+			/* A runner without SMM (qemu-kvm on a KVM without it) answers
+			 * an SMI with REFUSED and no vector: a skip. Not under TCG,
+			 * whose -cpu max takes the SMI (docs/host.md "SMM"). */
+			if (p->op == HB_OP_SMI && it->rec->status == HB_ST_REFUSED &&
+			    it->rec->vector == HB_NO_VECTOR && runner &&
+			    strcmp(runner, "qemu-tcg")) {
+				it->v = CMP_SKIPPED;
+				snprintf(it->why, sizeof(it->why), "the runner delivered no SMI");
+				smm_bad = true;
 			}
 			if ((p->op == HB_OP_MODE || p->op == HB_OP_CR3) &&
 			    it->rec->status != HB_ST_OK)

@@ -25,6 +25,8 @@
 #define PTE_A BIT_ULL(5)
 #define PTE_D BIT_ULL(6)
 #define WIN_SLOTS 3
+#define SMM_SAVE_BYTES 512u /* the state save area at SMBASE + 0xfe00 */
+#define SMM_DEFAULT_SMBASE 0x30000ULL /* SDM Vol. 3 34.11; KVM's and QEMU's reset value */
 #define MAX_WALK_PAS WALK_MAX_STEPS
 
 /* Memory where the host's bytes may differ from the simulator's. */
@@ -37,7 +39,7 @@ struct taint {
 struct pending_store {
 	bool valid, dropped;
 	u64 gpa, val;
-	u8 size;
+	u8 size, as;
 };
 
 /* Page-table entries whose A/D bits the simulator and the CPU may have set
@@ -77,6 +79,20 @@ struct lower {
 	u8 walk_sizes[MAX_WALK_PAS];
 	unsigned nwalk;
 	bool walked;
+	/* SMM (docs/host.md "SMM"): the image in SMM (an SMI lowered, no RSM
+	 * yet), or the simulator alone (an SMI not lowered) */
+	bool host_smm, smm_unprobed;
+	bool smm_mode_after; /* a save-area store was not lowered: MODE after RSM */
+	u64 host_smbase; /* the probe's CPU's SMBASE */
+	u64 smm_area; /* the live state save area (host_smm) */
+	const char *smm_skip; /* mode_skip when the SMI came */
+	char smm_skip_buf[160];
+	bool smm_old_ok; /* smm_old: address space 1's save area before the SMI */
+	u8 smm_old[SMM_SAVE_BYTES];
+	/* save-area bytes QEMU left as they were where the simulator wrote others */
+	u64 keep_gpa;
+	bool keep_any;
+	u8 keep[SMM_SAVE_BYTES], keep_old[SMM_SAVE_BYTES];
 };
 
 /* ---- small helpers ---- */
@@ -216,6 +232,16 @@ static u64 sim_read(const struct lower *l, u64 gpa, unsigned size)
 	return msc_le_get(buf, size);
 }
 
+/* Whether address space 1 maps [gpa, gpa + len) onto address space 0's RAM at
+ * the same address (QEMU's SMRAM overlay aliases RAM outside SMRAM): what SMM
+ * code stores there is what the probe's RAM holds. */
+static bool as1_is_ram(const struct lower *l, u64 gpa, u64 len)
+{
+	const void *h1 = gmem_hva(sim_gmem(l->sim), 1, gpa, len);
+
+	return h1 && h1 == gmem_hva(sim_gmem(l->sim), 0, gpa, len);
+}
+
 static struct hb_cmd *push(struct lower *l, u8 op)
 {
 	struct hb_cmd c;
@@ -293,10 +319,15 @@ static void ad_uncertain_drop(struct lower *l, u64 gpa, u8 size)
 	}
 }
 
+static bool smm_write_blocked(struct lower *l, u64 gpa, u8 size);
+
 static void emit_write(struct lower *l, u64 gpa, u64 val, u8 size)
 {
-	struct hb_cmd *c = push(l, HB_OP_WRITE);
+	struct hb_cmd *c;
 
+	if (smm_write_blocked(l, gpa, size))
+		return;
+	c = push(l, HB_OP_WRITE);
 	ad_uncertain_drop(l, gpa, size);
 	if (!c)
 		return;
@@ -420,9 +451,14 @@ static void sync_mode(struct lower *l)
 
 	sim_snapshot(l->sim, &snap);
 	r = &snap.vcpu[0].r;
-	if (r->smm || r->guest_mode) {
-		set_mode_skip(l, r->smm ? "vCPU 0 is in SMM (address space 1, not probed)"
-					: "vCPU 0 runs L2 (nested virtualization, not probed)");
+	if (r->smm) {
+		/* The image stays in (or, with its SMI, returns by RSM to) the mode
+		 * the SMI interrupted: no MODE; accesses in SMM are not probed. */
+		set_mode_skip(l, "vCPU 0 is in SMM (accesses in SMM are not probed)");
+		return;
+	}
+	if (r->guest_mode) {
+		set_mode_skip(l, "vCPU 0 runs L2 (nested virtualization, not probed)");
 		l->force_mode = true;
 		return;
 	}
@@ -525,8 +561,11 @@ static bool same_outcome(const struct lower_outcome *a, const struct lower_outco
 static void sync_skipped_access(struct lower *l)
 {
 	if (l->store.valid && !l->store.dropped) {
-		if (in_probe_mem(l->store.gpa, l->store.size) &&
-		    !in_slot(l, l->store.gpa, l->store.size))
+		if (l->store.as != 0 && !as1_is_ram(l, l->store.gpa, l->store.size))
+			taint(l, l->store.gpa, l->store.size,
+			      "written by an access that was not probed");
+		else if (in_probe_mem(l->store.gpa, l->store.size) &&
+			 !in_slot(l, l->store.gpa, l->store.size))
 			emit_write(l, l->store.gpa, l->store.val, l->store.size);
 		else
 			taint(l, l->store.gpa, l->store.size,
@@ -891,6 +930,361 @@ skip:
 	sync_skipped_access(l);
 }
 
+/* ---- SMM (docs/host.md "SMM") ---- */
+
+/* The 64-bit state save area (APM Vol. 2 Table 10-2; KVM's struct
+ * kvm_smram_state_64, which sim/engine_smm.c writes), offsets from SMBASE +
+ * 0xfe00. */
+#define SS_CS_ATTR 0x12
+#define SS_EFER 0xd0
+#define SS_REVISION 0xfc
+#define SS_SMBASE 0x100
+#define SS_CR4 0x148
+#define SS_CR3 0x150
+#define SS_CR0 0x158
+#define SS_DR7 0x160
+#define SS_DR6 0x168
+#define SS_RFLAGS 0x170
+#define SS_CS_L 0x2000 /* CS attributes (descriptor bits 8-15, 20-23): L */
+#define SS_MAX_FIELDS 10
+
+/* The CR4 bits the image adds to a scenario's (SSE for its 8-byte moves). */
+#define PROBE_CR4 (X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+
+struct ss_range {
+	u16 off, len;
+};
+
+/* What QEMU's do_smm_enter() (target/i386/tcg/sysemu/smm_helper.c, the 64-bit
+ * layout of qemu-system-x86_64) stores: segments, GDTR, LDTR, IDTR, TR, EFER,
+ * revision, SMBASE, CR4, CR3, CR0, DR7, DR6, RFLAGS, RIP, GPRs -- CR0, CR4, DR6,
+ * DR7 and RFLAGS as 4-byte stores into their 8-byte fields. Every other byte
+ * keeps what memory held, where KVM's enter_smm() writes all 512. */
+static const struct ss_range tcg_writes[] = {
+	{0x00, 0x60}, {0x64, 0x0c}, {0x70, 0x10}, {0x84, 0x0c},	 {0x90, 0x10}, {0xd0, 8},
+	{0xfc, 4},    {0x100, 4},   {0x148, 4},	  {0x150, 8},	 {0x158, 4},   {0x160, 4},
+	{0x168, 4},   {0x170, 4},   {0x178, 8},	  {0x180, 0x80},
+};
+
+static bool tcg_writes_byte(unsigned off)
+{
+	for (size_t i = 0; i < MSC_ARRAY_SIZE(tcg_writes); i++)
+		if (off >= tcg_writes[i].off &&
+		    off < (unsigned)tcg_writes[i].off + tcg_writes[i].len)
+			return true;
+	return false;
+}
+
+/* A field the probe reads back after its SMI, and the value predicted. */
+struct ss_field {
+	u16 off;
+	u8 size;
+	u64 want;
+};
+
+/*
+ * The fields compared, predicted from the simulator's save area @sim: CR0 as
+ * the image loaded it (norm_cr0()), CR3, CR4 with the image's PROBE_CR4, EFER,
+ * revision, SMBASE, DR6, DR7 (their low halves: QEMU stores 4 bytes), the CS
+ * attributes where the image's CS is the scenario's (CPL 0, L in IA-32e mode)
+ * and RFLAGS where the image can have it (2, AC).
+ */
+static unsigned smm_fields(const u8 *sim, struct ss_field *f)
+{
+	const u64 cr0 = msc_le_get(sim + SS_CR0, 8), cr4 = msc_le_get(sim + SS_CR4, 8);
+	const u64 efer = msc_le_get(sim + SS_EFER, 8), rfl = msc_le_get(sim + SS_RFLAGS, 8);
+	const u64 cs = msc_le_get(sim + SS_CS_ATTR, 2);
+	unsigned n = 0;
+
+	f[n++] = (struct ss_field){SS_CR0, 4, norm_cr0(cr0) & 0xffffffffULL};
+	f[n++] = (struct ss_field){SS_CR3, 8, msc_le_get(sim + SS_CR3, 8)};
+	f[n++] = (struct ss_field){SS_CR4, 4, (cr4 | PROBE_CR4) & 0xffffffffULL};
+	f[n++] = (struct ss_field){SS_EFER, 8, efer};
+	f[n++] = (struct ss_field){SS_REVISION, 4, msc_le_get(sim + SS_REVISION, 4)};
+	f[n++] = (struct ss_field){SS_SMBASE, 4, msc_le_get(sim + SS_SMBASE, 4)};
+	f[n++] = (struct ss_field){SS_DR6, 4, msc_le_get(sim + SS_DR6, 4)};
+	f[n++] = (struct ss_field){SS_DR7, 4, msc_le_get(sim + SS_DR7, 4)};
+	if (!((cs >> 5) & 3) && (!(efer & X86_EFER_LMA) || (cs & SS_CS_L)))
+		f[n++] = (struct ss_field){SS_CS_ATTR, 2, cs};
+	if ((rfl & ~X86_RFLAGS_AC) == X86_RFLAGS_FIXED)
+		f[n++] = (struct ss_field){SS_RFLAGS, 4, rfl};
+	return n;
+}
+
+/* Turn what is left of the kept bytes of an earlier save area into taint. */
+static void keep_flush(struct lower *l)
+{
+	for (unsigned i = 0; l->keep_any && i < SMM_SAVE_BYTES; i++)
+		if (l->keep[i])
+			taint(l, l->keep_gpa + i, 1,
+			      "a state save area byte QEMU's SMI left alone");
+	memset(l->keep, 0, sizeof(l->keep));
+	l->keep_any = false;
+}
+
+/*
+ * After a lowered SMI: which bytes of the save area at @area now differ
+ * between the probe's RAM and the simulator's. Fields equal on both sides stay
+ * usable; what QEMU stores with values the simulator does not model (segments,
+ * descriptor tables, RIP, GPRs, a CR0/CR4 the image changed) is tainted; bytes
+ * QEMU does not store keep their old value there, where the simulator wrote
+ * its own (l->keep, tcg-smm-save-partial).
+ */
+static void smm_classify(struct lower *l, u64 area, const u8 *sim, const struct ss_field *f,
+			 unsigned n)
+{
+	u8 exact[SMM_SAVE_BYTES] = {0};
+	unsigned run = 0;
+
+	keep_flush(l);
+	l->keep_gpa = area;
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].want == msc_le_get(sim + f[i].off, f[i].size))
+			memset(exact + f[i].off, 1, f[i].size);
+	for (unsigned i = 0; i <= SMM_SAVE_BYTES; i++) {
+		bool bad = false;
+
+		if (i < SMM_SAVE_BYTES && !exact[i]) {
+			if (tcg_writes_byte(i) || !l->smm_old_ok) {
+				bad = true;
+			} else if (l->smm_old[i] != sim[i]) {
+				l->keep[i] = 1;
+				l->keep_old[i] = l->smm_old[i];
+				l->keep_any = true;
+			}
+		}
+		if (bad) {
+			run++;
+			continue;
+		}
+		if (run)
+			taint(l, area + i - run, run,
+			      "an SMM state save area field the simulator does not model "
+			      "(segments, "
+			      "descriptor tables, RIP, GPRs) or the image set (CR0, CR4)");
+		run = 0;
+	}
+}
+
+/* A READ over kept bytes: the value with them as QEMU left them. */
+static void smm_keep_pred(struct lower *l, struct lower_pred *p)
+{
+	u64 v = p->value;
+	bool any = false;
+
+	if (!l->keep_any || p->gpa + p->size <= l->keep_gpa ||
+	    p->gpa >= l->keep_gpa + SMM_SAVE_BYTES)
+		return;
+	for (unsigned b = 0; b < p->size; b++) {
+		u64 a = p->gpa + b;
+
+		if (a < l->keep_gpa || a >= l->keep_gpa + SMM_SAVE_BYTES ||
+		    !l->keep[a - l->keep_gpa])
+			continue;
+		v &= ~(0xffULL << (8 * b));
+		v |= (u64)l->keep_old[a - l->keep_gpa] << (8 * b);
+		any = true;
+	}
+	if (any) {
+		p->has_smm_old = true;
+		p->smm_old_value = v;
+	}
+}
+
+/*
+ * A store while the image is in SMM over its live save area: RSM loads that
+ * area into the probe's CPU, so only the SMBASE field (relocation) and bytes
+ * QEMU's RSM does not read are written; anything else would hand the image
+ * registers it cannot run with. Such a store is not lowered (a skip, the bytes
+ * tainted) and the simulator's mode is sent after RSM. Any store over kept
+ * bytes makes them equal again.
+ */
+static bool smm_write_blocked(struct lower *l, u64 gpa, u8 size)
+{
+	for (u64 a = gpa; l->keep_any && a < gpa + size; a++)
+		if (a >= l->keep_gpa && a < l->keep_gpa + SMM_SAVE_BYTES)
+			l->keep[a - l->keep_gpa] = 0;
+	if (!l->host_smm || gpa + size <= l->smm_area || gpa >= l->smm_area + SMM_SAVE_BYTES)
+		return false;
+	for (u64 a = gpa; a < gpa + size; a++) {
+		u64 off = a - l->smm_area;
+
+		if (a < l->smm_area || off >= SMM_SAVE_BYTES)
+			continue;
+		if ((off < SS_SMBASE || off >= SS_SMBASE + 4) && tcg_writes_byte((unsigned)off)) {
+			note(l, l->step, true,
+			     "write to 0x%llx: the live SMM state save area (the probe's RSM would "
+			     "load it)",
+			     (unsigned long long)gpa);
+			taint(l, gpa, size, "a save-area store that was not probed");
+			l->smm_mode_after = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void smm_save_skip(struct lower *l)
+{
+	l->smm_skip = NULL;
+	if (l->mode_skip) {
+		snprintf(l->smm_skip_buf, sizeof(l->smm_skip_buf), "%s", l->mode_skip);
+		l->smm_skip = l->smm_skip_buf;
+	}
+}
+
+static const char *smi_skip(struct lower *l, const struct sim_event *ev, char *buf, size_t n)
+{
+	const u64 smbase = ev->u.smm.smbase, area = ev->u.smm.gpa;
+	const u64 handler = smbase + HB_SMM_HANDLER_OFF;
+
+	if (ev->u.smm.bits != 64)
+		return "the scenario's CPU lacks long mode: KVM writes its 32-bit save-area "
+		       "layout, the probe's CPU (-cpu max) the 64-bit one";
+	if (!l->host_paging)
+		return "paging is off: the probe's home registers are not the scenario's";
+	if (l->mode_skip) {
+		snprintf(buf, n, "the mode is not probed (%s)", l->mode_skip);
+		return buf;
+	}
+	if (smbase != l->host_smbase) {
+		snprintf(buf, n, "SMBASE 0x%llx, where the probe's CPU has 0x%llx",
+			 (unsigned long long)smbase, (unsigned long long)l->host_smbase);
+		return buf;
+	}
+	if (!in_probe_mem(handler, HB_SMM_STUB_BYTES) || !in_probe_mem(area, SMM_SAVE_BYTES)) {
+		snprintf(buf, n,
+			 "SMBASE 0x%llx: the handler or the save area is outside the probe's "
+			 "scenario memory (the image cannot put its handler into SMRAM)",
+			 (unsigned long long)smbase);
+		return buf;
+	}
+	if (!as1_is_ram(l, handler, HB_SMM_STUB_BYTES) || !as1_is_ram(l, area, SMM_SAVE_BYTES))
+		return "the handler or the save area is SMRAM, not RAM of address space 0";
+	if (in_slot(l, handler, HB_SMM_STUB_BYTES) || in_slot(l, area, SMM_SAVE_BYTES))
+		return "the handler or the save area overlaps the harness window slot";
+	return NULL;
+}
+
+/* SIM_SMM_SAVE: enter_smm() wrote the save area; SMI, then READ of its fields. */
+static void lower_smi(struct lower *l, const struct sim_event *ev)
+{
+	const u64 area = ev->u.smm.gpa;
+	struct ss_field f[SS_MAX_FIELDS];
+	u8 sim[SMM_SAVE_BYTES];
+	struct lower_pred *p;
+	struct hb_cmd *c;
+	char buf[200];
+	const char *why = smi_skip(l, ev, buf, sizeof(buf));
+	unsigned n;
+
+	if (!why && gmem_read(sim_gmem(l->sim), 1, area, sim, SMM_SAVE_BYTES))
+		why = "the simulator's state save area cannot be read";
+	smm_save_skip(l);
+	if (why) {
+		note(l, ev->step, true, "smi: %s", why);
+		if (as1_is_ram(l, area, SMM_SAVE_BYTES))
+			taint(l, area, SMM_SAVE_BYTES,
+			      "the SMM state save area of an SMI that was not probed");
+		l->smm_unprobed = true;
+		return;
+	}
+	touch(l, ev->u.smm.smbase + HB_SMM_HANDLER_OFF, HB_SMM_STUB_BYTES);
+	touch(l, area, SMM_SAVE_BYTES);
+	c = push(l, HB_OP_SMI);
+	if (!c)
+		return;
+	c->a = ev->u.smm.smbase;
+	if (msc_le_get(sim + SS_RFLAGS, 8) & X86_RFLAGS_AC)
+		c->flags = HB_F_AC;
+	p = pred_add(l, HB_OP_SMI);
+	if (!p)
+		return;
+	p->noutcomes = 1;
+	p->outcomes[0].vector = HB_NO_VECTOR;
+	p->outcomes[0].why = "sim";
+	l->host_smm = true;
+	l->smm_area = area;
+	n = smm_fields(sim, f);
+	smm_classify(l, area, sim, f, n);
+	for (unsigned i = 0; i < n; i++) {
+		c = push(l, HB_OP_READ);
+		if (!c)
+			return;
+		c->a = area + f[i].off;
+		c->size = f[i].size;
+		p = pred_add(l, HB_OP_READ);
+		if (!p)
+			return;
+		p->gpa = c->a;
+		p->size = f[i].size;
+		p->value = f[i].want;
+	}
+}
+
+/* SIM_SMM_LOAD (RSM in SMM) and SIM_SMM_UD (RSM outside SMM). */
+static void lower_rsm(struct lower *l, const struct sim_event *ev)
+{
+	struct lower_pred *p;
+	u8 b[4];
+
+	if (ev->u.smm.what == SIM_SMM_LOAD && !l->host_smm) {
+		if (l->smm_unprobed)
+			note(l, ev->step, true, "rsm: the SMI was not probed");
+		l->smm_unprobed = false;
+		set_mode_skip(l, l->smm_skip);
+		return;
+	}
+	if (ev->u.smm.what == SIM_SMM_UD && l->host_smm) {
+		note(l, ev->step, true, "rsm: the probe is in SMM where the simulator is not");
+		return;
+	}
+	if (!push(l, HB_OP_RSM))
+		return;
+	p = pred_add(l, HB_OP_RSM);
+	if (!p)
+		return;
+	p->noutcomes = 1;
+	p->outcomes[0].vector = ev->u.smm.what == SIM_SMM_UD ? X86_VEC_UD : HB_NO_VECTOR;
+	p->outcomes[0].why = "sim";
+	if (ev->u.smm.what == SIM_SMM_UD)
+		return;
+	/* The probe's CPU loads the SMBASE field (revision bit 17), as the
+	 * simulator does; its mode is the one the SMI interrupted. */
+	if (!gmem_read(sim_gmem(l->sim), 1, ev->u.smm.gpa + SS_SMBASE, b, 4))
+		l->host_smbase = msc_le_get(b, 4);
+	l->host_smm = false;
+	set_mode_skip(l, l->smm_skip);
+	if (l->smm_mode_after)
+		l->force_mode = true;
+	l->smm_mode_after = false;
+}
+
+static void on_smm(struct lower *l, const struct sim_event *ev)
+{
+	if (ev->vcpu != 0) {
+		if (ev->u.smm.what == SIM_SMM_SAVE && as1_is_ram(l, ev->u.smm.gpa, SMM_SAVE_BYTES))
+			taint(l, ev->u.smm.gpa, SMM_SAVE_BYTES,
+			      "the SMM state save area of another vCPU's SMI");
+		return;
+	}
+	switch (ev->u.smm.what) {
+	case SIM_SMM_TRANSITION:
+		/* Before the save area is written: what QEMU will leave in place. */
+		if (ev->u.smm.entering)
+			l->smm_old_ok = !gmem_read(sim_gmem(l->sim), 1, ev->u.smm.gpa, l->smm_old,
+						   SMM_SAVE_BYTES);
+		break;
+	case SIM_SMM_SAVE:
+		lower_smi(l, ev);
+		break;
+	case SIM_SMM_LOAD:
+	case SIM_SMM_UD:
+		lower_rsm(l, ev);
+		break;
+	}
+}
+
 /* ---- the sink ---- */
 
 static void on_mem_write(struct lower *l, const struct sim_event *ev, u8 as, u64 gpa, u64 val,
@@ -900,12 +1294,12 @@ static void on_mem_write(struct lower *l, const struct sim_event *ev, u8 as, u64
 
 	if (l->op == SCN_OP_ACCESS && ev->kind == SIM_EV_MEM_WRITE) {
 		/* The access's own store: the probe makes it (or sync_skipped_access). */
-		l->store = (struct pending_store){true, dropped, gpa, val, size};
+		l->store = (struct pending_store){true, dropped, gpa, val, size, as};
 		return;
 	}
 	if (dropped)
 		return; /* memory did not change */
-	if (as != 0) {
+	if (as != 0 && !as1_is_ram(l, gpa, size)) {
 		note(l, ev->step, true, "write to 0x%llx in address space %u",
 		     (unsigned long long)gpa, as);
 		taint(l, gpa, size, "written through address space 1");
@@ -965,8 +1359,10 @@ static void on_step(struct lower *l, const struct sim_event *ev)
 	switch (ev->u.step.op) {
 	case SCN_OP_SMI:
 	case SCN_OP_RSM:
-		note(l, ev->step, true, "%s: SMM is not probed", scn_op_name(ev->u.step.op));
-		break;
+		if (ev->vcpu != 0)
+			note(l, ev->step, true, "%s on vCPU %u (the probe runs vCPU 0 only)",
+			     scn_op_name(ev->u.step.op), ev->vcpu);
+		break; /* on_smm() */
 	case SCN_OP_VMENTRY:
 	case SCN_OP_VMEXIT:
 		note(l, ev->step, true, "%s: nested virtualization is not probed",
@@ -1033,8 +1429,8 @@ static void sink(void *ctx, const struct sim_event *ev)
 			     ev->u.mem.dropped || ev->u.mem.unbacked);
 		break;
 	case SIM_EV_MEM_READ: {
-		const char *why = ev->u.mem.as
-					  ? "address space 1"
+		const char *why = ev->u.mem.as && !as1_is_ram(l, ev->u.mem.gpa, ev->u.mem.size)
+					  ? "address space 1 (not RAM of address space 0)"
 					  : mem_unusable(l, ev->u.mem.gpa, ev->u.mem.size, false);
 		struct hb_cmd *c;
 		struct lower_pred *p;
@@ -1055,6 +1451,7 @@ static void sink(void *ctx, const struct sim_event *ev)
 			p->gpa = ev->u.mem.gpa;
 			p->size = ev->u.mem.size;
 			p->value = ev->u.mem.val;
+			smm_keep_pred(l, p);
 		}
 		break;
 	}
@@ -1087,12 +1484,9 @@ static void sink(void *ctx, const struct sim_event *ev)
 	case SIM_EV_EXPECT_FAIL:
 	case SIM_EV_DIVERGENCE:
 	case SIM_EV_MMU:
+		break;
 	case SIM_EV_SMM:
-		/* enter_smm() writes the state save area (address space 1, which may
-		 * alias RAM): the probe runs no SMI, so its memory keeps what it had. */
-		if (ev->u.smm.what == SIM_SMM_SAVE)
-			taint(l, ev->u.smm.gpa & ~0xfffULL, 0x1000,
-			      "the SMM state save area an SMI wrote (the probe runs no SMI)");
+		on_smm(l, ev);
 		break;
 	case SIM_EV_PRE_FAULT:
 	case SIM_EV_VMEXIT:
@@ -1175,6 +1569,7 @@ int host_lower(const struct scenario *s, u32 case_id, struct lower_result *out,
 	l.out = out;
 	l.step = LOWER_STEP_NONE;
 	l.host.cr0 = X86_CR0_PE;
+	l.host_smbase = SMM_DEFAULT_SMBASE;
 	r = sim_create(&l.sim, s, err);
 	if (r)
 		return r;
@@ -1297,6 +1692,11 @@ int host_lower_format_cmd(const struct hb_cmd *c, char *buf, size_t n)
 		return snprintf(buf, n, "flush");
 	case HB_OP_CR3:
 		return snprintf(buf, n, "cr3 0x%llx", b);
+	case HB_OP_SMI:
+		return snprintf(buf, n, "smi smbase 0x%llx%s", a,
+				(c->flags & HB_F_AC) ? " ac" : "");
+	case HB_OP_RSM:
+		return snprintf(buf, n, "rsm");
 	default:
 		return snprintf(buf, n, "op %u", c->op);
 	}

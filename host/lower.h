@@ -28,10 +28,10 @@ struct lower_outcome {
 
 /* The prediction for one record, in record order. */
 struct lower_pred {
-	u8 op; /* HB_OP_MODE, HB_OP_CR3, HB_OP_ACCESS or HB_OP_READ */
+	u8 op; /* HB_OP_MODE, HB_OP_CR3, HB_OP_ACCESS, HB_OP_READ, HB_OP_SMI, HB_OP_RSM */
 	u32 cmd; /* index of the command in the batch */
 	u32 step; /* scenario step, or LOWER_STEP_NONE */
-	/* ACCESS: the allowed outcomes (the simulator's first) */
+	/* ACCESS, SMI, RSM: the allowed outcomes (the simulator's first) */
 	u8 noutcomes;
 	struct lower_outcome outcomes[LOWER_MAX_OUTCOMES];
 	/* READ of a page-table entry: its address, level, value after the step and
@@ -50,6 +50,12 @@ struct lower_pred {
 	 * (what host/known.c predicates look at). */
 	u8 fault_level;
 	u64 fault_pte;
+	/* READ of SMM state-save-area bytes that the simulator's enter_smm()
+	 * (KVM: the whole 512 bytes) wrote and QEMU's do_smm_enter() does not
+	 * (4-byte stores of 8-byte fields, reserved bytes): the value with those
+	 * bytes as they were before the SMI (host/known.c, tcg-smm-save-partial). */
+	bool has_smm_old;
+	u64 smm_old_value;
 };
 
 /* A step that was not (or not wholly) lowered: "skipped: ..." or "note: ...". */

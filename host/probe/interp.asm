@@ -482,3 +482,119 @@ N(target):
 %endif
 	ret
 
+
+; SMI a (docs/host.md "SMM"): the handler stub goes to a + 0x8000 (the bytes
+; there saved), the local APIC sends the SMI; the handler (smm_entry_32) records
+; OK and the interpreter goes on in SMM at home. RSM comes back to .back in
+; this mode, with this command's registers: V_CMD then holds the RSM (or CASE).
+N(op_smi):
+	cmp dword [xbp + V_INSMM], 0
+	jne N(bad)
+	cmp dword [xbp + V_CMD + CMD_A + 4], 0
+	jne N(bad)
+	mov eax, [xbp + V_CMD + CMD_A]
+	cmp eax, HB_SCN_LIMIT - HB_SMM_HANDLER_OFF - HB_SMM_STUB_BYTES
+	ja N(bad)
+	add eax, HB_SMM_HANDLER_OFF
+	cmp eax, HB_HOLE_HI
+	jae .inmem
+	cmp eax, HB_HOLE_LO - HB_SMM_STUB_BYTES
+	ja N(bad)
+.inmem:
+	call N(apic_icr)		; no local APIC (the kvm runner has no irqchip):
+	jz .refused			; REFUSED, nothing touched
+	mov eax, [xbp + V_CMD + CMD_A]
+	add eax, HB_SMM_HANDLER_OFF
+	mov ecx, HB_SMM_STUB_BYTES
+	call N(map2)
+	push xdi
+	mov xsi, xdi
+	lea xdi, [xbp + V_SMMSAVE]
+	mov ecx, HB_SMM_STUB_BYTES / 4
+	rep movsd
+	pop xdi
+%if W64
+	lea rsi, [rel smm_stub]
+%else
+	mov esi, smm_stub
+%endif
+	mov ecx, HB_SMM_STUB_BYTES / 4
+	rep movsd
+	mov eax, [xbp + V_CMD + CMD_A]
+	mov [xbp + V_SMBASE], eax
+	mov eax, [xbp + V_FMT]
+	mov [xbp + V_SMMFMT], eax
+	mov dword [xbp + V_RSMED], 0
+	call N(apic_icr)
+	mov ecx, SLOT_APIC
+	call N(map)
+	mov ecx, 2
+	test byte [xbp + V_CMD + CMD_FLAGS], HB_F_AC
+	jz .noac
+	or ecx, RFL_AC
+.noac:
+	push xcx
+	popf
+	mov dword [xax], HB_APIC_ICR_SMI	; a 32-bit store: the APIC takes no wider
+	jmp .sent			; ends the translation block: the SMI is taken here
+.sent:
+	mov ecx, 0x100000
+.wait:
+	cmp dword [xbp + V_RSMED], 0
+	jne .back
+	pause
+	dec ecx
+	jnz .wait
+	; no SMI: the bytes go back, REFUSED without a vector
+	mov eax, [xbp + V_SMBASE]
+	add eax, HB_SMM_HANDLER_OFF
+	mov ecx, HB_SMM_STUB_BYTES
+	call N(map2)
+	lea xsi, [xbp + V_SMMSAVE]
+	mov ecx, HB_SMM_STUB_BYTES / 4
+	rep movsd
+.refused:
+	mov al, HB_ST_REFUSED
+	jmp N(rec_loop)
+.back:					; after RSM, in the mode the SMI interrupted
+	push 2
+	popf
+	mov eax, [xbp + V_SMMFMT]
+	mov [xbp + V_FMT], eax
+	cmp dword [xbp + V_RSMED], 2
+	je N(op_case)
+	jmp N(ok)			; the RSM's record
+
+; eax = the physical address of the local APIC's ICR (low) from IA32_APIC_BASE
+; (reset: 0xFEE00000, HB_APIC_ICR_PA); ZF set when the APIC is off or absent
+; (global enable clear, or a base above 4 GiB). Clobbers ecx, edx.
+N(apic_icr):
+	mov ecx, 0x1B			; IA32_APIC_BASE
+	rdmsr
+	test edx, edx
+	jnz .none
+	test eax, 0x800			; global enable
+	jz .out
+	and eax, ~0xFFF
+	add eax, HB_APIC_ICR_PA & 0xFFF
+	or ecx, 1			; ZF clear
+	ret
+.none:
+	xor eax, eax
+.out:
+	ret
+
+; RSM: in SMM back to the SMI's .back; outside SMM a record of its fault (#UD).
+N(op_rsm):
+	cmp dword [xbp + V_INSMM], 0
+	je .outside
+	mov dword [xbp + V_INSMM], 0
+	mov dword [xbp + V_RSMED], 1
+	rsm
+	jmp N(fail)
+.outside:
+	ARM .after
+	rsm
+	mov dword [xbp + V_GUARD], 0
+.after:
+	jmp N(ok)

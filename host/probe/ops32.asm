@@ -42,6 +42,12 @@ go_home_32:
 	ret
 
 op_case_32:
+	cmp dword [ebp + V_INSMM], 0
+	je .nosmm
+	mov dword [ebp + V_INSMM], 0	; RSM first: the SMI's .back comes to the CASE
+	mov dword [ebp + V_RSMED], 2
+	rsm
+.nosmm:
 	cmp dword [ebp + V_FMT], FMT_NONE
 	je loop_32
 	call go_home_32
@@ -289,6 +295,30 @@ sup_done_32:
 	mov esp, [ebp + V_RSP]
 	jmp [ebp + V_RIP]
 
+; The SMI handler, reached from smm_stub in SMM (paging off, CS32 of the
+; harness GDT): home state, the handler's bytes back, record the SMI.
+smm_entry_32:
+	mov ax, SEL_DS
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov fs, ax
+	mov gs, ax
+	mov ebp, HPHYS
+	lea esp, [ebp + STACK_TOP]
+	lidt [idtr_home32]
+	call reset_home
+	cld
+	mov edi, [ebp + V_SMBASE]
+	add edi, HB_SMM_HANDLER_OFF
+	lea esi, [ebp + V_SMMSAVE]
+	mov ecx, HB_SMM_STUB_BYTES / 4
+	rep movsd
+	mov dword [ebp + V_FMT], FMT_NONE
+	mov dword [ebp + V_INSMM], 1
+	jmp ok_32
+
 optab_32:
 	dd op_nop_32, op_case_32, op_zero_32, op_write_32, op_read_32
 	dd op_mode_32, op_access_32, op_invlpg_32, op_flush_32, op_cr3_32
+	dd op_smi_32, op_rsm_32

@@ -185,6 +185,7 @@ sup_done_64:
 optab_64:
 	dd op_nop_64, op_case_64, op_zero_64, op_write_64, op_read_64
 	dd op_mode_64, op_access_64, op_invlpg_64, op_flush_64, op_cr3_64
+	dd op_smi_64, op_rsm_64
 
 bits 32
 ; Compatibility mode on the harness root (identity for the harness data):

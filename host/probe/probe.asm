@@ -251,6 +251,23 @@ reset16:
 gdtr_rom:	dw GDT_LIMIT
 		dd gdt_tmpl
 
+; The SMI handler's first instructions, copied to SMBASE + 0x8000 by SMI: the
+; CPU enters SMM in a real-mode-like state with CS base SMBASE and IP 0x8000
+; (SDM Vol. 3 34.5.1), so the GDTR is addressed CS-relative.
+	align 4
+smm_stub:
+	o32 lgdt [cs:HB_SMM_HANDLER_OFF + smm_gdtr - smm_stub]
+	mov eax, cr0
+	or al, CR0_PE
+	mov cr0, eax
+	jmp dword SEL_CS32:smm_entry_32
+smm_gdtr:	dw GDT_LIMIT
+		dd HPHYS + H_GDT
+%if ($ - smm_stub) > HB_SMM_STUB_BYTES
+%error "the SMI handler stub is too long"
+%endif
+	times HB_SMM_STUB_BYTES - ($ - smm_stub) db 0xCC
+
 	times 0xFFF0 - ($ - $$) db 0xCC
 	jmp near reset16
 	times HB_ROM_BYTES - ($ - $$) db 0xCC

@@ -96,6 +96,8 @@ static void test_records_max_counts_observing_and_malformed_commands(void **stat
 		mk(HB_OP_INVLPG, 0, 0x1000, 0), /* maybe (nomode, fault) */
 		mk(HB_OP_FLUSH, 0, 0, 0), /* no */
 		mk(HB_OP_CR3, 0, 0, 0), /* yes */
+		mk(HB_OP_SMI, 0, 0x30000, 0), /* yes */
+		mk(HB_OP_RSM, 0, 0, 0), /* yes (OK, or the #UD outside SMM) */
 		mk(HB_NR_OPS, 0, 0, 0), /* bad op */
 	};
 
@@ -104,7 +106,7 @@ static void test_records_max_counts_observing_and_malformed_commands(void **stat
 	assert_int_equal(hb_records_max(&b), 0);
 	for (size_t i = 0; i < MSC_ARRAY_SIZE(cmds); i++)
 		assert_int_equal(hb_push(&b, &cmds[i]), 0);
-	assert_int_equal(hb_records_max(&b), 10);
+	assert_int_equal(hb_records_max(&b), 12);
 	hb_free(&b);
 }
 
@@ -114,6 +116,8 @@ static void test_op_and_status_names(void **state)
 	assert_string_equal(hb_op_name(HB_OP_NOP), "nop");
 	assert_string_equal(hb_op_name(HB_OP_ACCESS), "access");
 	assert_string_equal(hb_op_name(HB_OP_CR3), "cr3");
+	assert_string_equal(hb_op_name(HB_OP_SMI), "smi");
+	assert_string_equal(hb_op_name(HB_OP_RSM), "rsm");
 	assert_string_equal(hb_op_name(HB_NR_OPS), "?");
 	for (u8 op = 0; op < HB_NR_OPS; op++)
 		assert_string_not_equal(hb_op_name(op), "?");
@@ -159,7 +163,14 @@ static const struct {
 	{"HB_OP_INVLPG", HB_OP_INVLPG},
 	{"HB_OP_FLUSH", HB_OP_FLUSH},
 	{"HB_OP_CR3", HB_OP_CR3},
+	{"HB_OP_SMI", HB_OP_SMI},
+	{"HB_OP_RSM", HB_OP_RSM},
 	{"HB_NR_OPS", HB_NR_OPS},
+	{"HB_SMM_HANDLER_OFF", HB_SMM_HANDLER_OFF},
+	{"HB_SMM_SAVE_OFF", HB_SMM_SAVE_OFF},
+	{"HB_SMM_STUB_BYTES", HB_SMM_STUB_BYTES},
+	{"HB_APIC_ICR_PA", HB_APIC_ICR_PA},
+	{"HB_APIC_ICR_SMI", HB_APIC_ICR_SMI},
 	{"HB_KIND_READ", HB_KIND_READ},
 	{"HB_KIND_WRITE", HB_KIND_WRITE},
 	{"HB_KIND_FETCH", HB_KIND_FETCH},

@@ -433,7 +433,8 @@ static void test_compare_classifies_synthetic_records(void **state)
 static void test_known_table_entries_have_evidence(void **state)
 {
 	static const char *const ids[] = {"tcg-rsvd-p", "tcg-pae-pdpte-memory",
-					  "tcg-1g-without-pdpe1gb", "tcg-amd-pml4e-bit8"};
+					  "tcg-1g-without-pdpe1gb", "tcg-amd-pml4e-bit8",
+					  "tcg-smm-save-partial"};
 	size_t n;
 	const struct known_divergence *t = host_known_table(&n);
 
@@ -499,6 +500,213 @@ static void test_known_predicates_are_narrow(void **state)
 	p.outcomes[0].error_code = 0x1; /* not a reserved-bit fault */
 	p.fault_pte = 0x100107;
 	assert_string_equal(explain_id(&p, &r), "");
+
+	/* SMM save area: exactly the old bytes where TCG stores nothing. */
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	p.op = HB_OP_READ;
+	p.size = 8;
+	p.value = 0x80010011;
+	p.has_smm_old = true;
+	p.smm_old_value = 0xdeadbeef80010011ULL;
+	r.status = HB_ST_OK;
+	r.value = 0xdeadbeef80010011ULL;
+	assert_string_equal(explain_id(&p, &r), "tcg-smm-save-partial");
+	r.value = 0xdeadbeef80010033ULL; /* the low half differs too */
+	assert_string_equal(explain_id(&p, &r), "");
+	r.value = 0xdeadbeef80010011ULL;
+	p.has_smm_old = false; /* no byte left alone by the SMI */
+	assert_string_equal(explain_id(&p, &r), "");
+	p.has_smm_old = true;
+	p.op = HB_OP_ACCESS; /* only memory read back */
+	assert_string_equal(explain_id(&p, &r), "");
+}
+
+/* The record of command @cmd in a perfect_records() array. */
+static struct hb_record *rec_of(struct hb_record *r, const struct lower_result *lr, u32 cmd)
+{
+	for (u32 i = 0; i < lr->npreds; i++)
+		if (r[i].cmd == cmd)
+			return &r[i];
+	fail_msg("no record for command %u", cmd);
+	return NULL;
+}
+
+/* The READ command for step @step at @gpa. */
+static u32 find_read(const struct lower_result *lr, u32 step, u64 gpa)
+{
+	for (u32 i = 0; i < lr->batch.ncmds; i++)
+		if (lr->batch.cmds[i].op == HB_OP_READ && lr->batch.cmds[i].id == step &&
+		    lr->batch.cmds[i].a == gpa)
+			return i;
+	fail_msg("no read of 0x%llx for step %u", (unsigned long long)gpa, step);
+	return 0;
+}
+
+/* mmu/14: the SMI with its save-area READs, the relocation WRITE in SMM, RSM
+ * back without a MODE, the SMI at an SMBASE in SMRAM skipped with its RSM,
+ * and RSM outside SMM predicted #UD. */
+static void test_smm_scenario_lowers_smi_and_rsm(void **state)
+{
+	struct lower_result lr;
+	struct cmp_item *items;
+	struct cmp_summary sum;
+	struct hb_record *recs;
+	u32 smi, rsm, ud, n;
+
+	(void)state;
+	lower_file("scenarios/mmu/14-smm.json", &lr);
+	smi = find_cmd(&lr, HB_OP_SMI, 4, 0);
+	assert_int_equal(lr.batch.cmds[smi].a, 0x30000);
+	assert_int_equal(pred_of(&lr, smi)->outcomes[0].vector, HB_NO_VECTOR);
+	/* the fields, as the image's CPU saves them */
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3ff58))->value, 0x80010011);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3ff50))->value, 0x1000);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3ff48))->value, 0x620); /* | OSFXSR.. */
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3fed0))->value, 0xd00);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3fefc))->value, 0x20064);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3ff00))->value, 0x30000);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 4, 0x3fe12))->value, 0xa09b);
+	assert_int_equal(lr.batch.cmds[find_read(&lr, 4, 0x3ff58)].size, 4);
+	/* mem_read through address space 1 (an alias of RAM) and 0 */
+	assert_int_equal(pred_of(&lr, find_read(&lr, 5, 0x3ff58))->value, 0x80010011);
+	assert_int_equal(pred_of(&lr, find_read(&lr, 6, 0x3ff58))->value, 0x80010011);
+	assert_true(has_note(&lr, 7, "skipped: access write va 0xa0000: vCPU 0 is in SMM"));
+	/* SMBASE relocation in SMM: written (address space 1 aliases RAM) */
+	n = find_cmd(&lr, HB_OP_WRITE, 9, 0);
+	assert_int_equal(lr.batch.cmds[n].a, 0x3ff00);
+	assert_int_equal(lr.batch.cmds[n].b, 0xa0000);
+	rsm = find_cmd(&lr, HB_OP_RSM, 10, 0);
+	assert_int_equal(pred_of(&lr, rsm)->outcomes[0].vector, HB_NO_VECTOR);
+	/* back in the interrupted mode: no MODE after RSM, the access lowered */
+	for (u32 i = 0; i < lr.batch.ncmds; i++)
+		assert_false(lr.batch.cmds[i].op == HB_OP_MODE && lr.batch.cmds[i].id == 10);
+	find_cmd(&lr, HB_OP_ACCESS, 11, rsm);
+	assert_true(has_note(&lr, 12, "skipped: smi: SMBASE 0xa0000"));
+	assert_true(has_note(&lr, 14, "skipped: rsm: the SMI was not probed"));
+	ud = find_cmd(&lr, HB_OP_RSM, 15, 0);
+	assert_int_equal(pred_of(&lr, ud)->outcomes[0].vector, 6);
+
+	/* compare: RSM's #UD must be a #UD, the SMI must arrive */
+	recs = perfect_records(&lr);
+	rec_of(recs, &lr, ud)->vector = 6;
+	items = calloc(lr.npreds, sizeof(*items));
+	assert_non_null(items);
+	host_compare(&lr, recs, lr.npreds, "qemu-tcg", items, &n, &sum);
+	assert_int_equal(sum.unexplained, 0);
+	rec_of(recs, &lr, ud)->vector = HB_NO_VECTOR;
+	rec_of(recs, &lr, smi)->status = HB_ST_REFUSED;
+	host_compare(&lr, recs, lr.npreds, "qemu-tcg", items, &n, &sum);
+	assert_int_equal(sum.unexplained, 2);
+	/* a runner without SMM: the SMI refused is a skip up to its RSM */
+	rec_of(recs, &lr, ud)->vector = 6;
+	host_compare(&lr, recs, lr.npreds, "qemu-kvm", items, &n, &sum);
+	assert_int_equal(sum.unexplained, 0);
+	{
+		u32 want = 0;
+
+		for (u32 i = 0; i < lr.npreds; i++)
+			want += lr.preds[i].cmd >= smi && lr.preds[i].cmd <= rsm;
+		assert_int_equal(sum.skipped, want);
+		assert_true(want >= 12); /* SMI, 10 fields, 2 mem_reads, RSM */
+	}
+	free(items);
+	free(recs);
+	host_lower_free(&lr);
+}
+
+/* known/tcg-smm-save-partial: the bytes written before the SMI that TCG leaves
+ * are what the second prediction of those reads holds. */
+static void test_smm_kept_bytes_predicted_for_tcg(void **state)
+{
+	struct lower_result lr;
+	const struct lower_pred *p;
+
+	(void)state;
+	lower_file("tests/host/known/tcg-smm-save-partial.json", &lr);
+	p = pred_of(&lr, find_read(&lr, 6, 0x3ff58));
+	assert_int_equal(p->value, 0x80010011);
+	assert_true(p->has_smm_old);
+	assert_int_equal(p->smm_old_value, 0xdeadbeef80010011ULL);
+	p = pred_of(&lr, find_read(&lr, 7, 0x3ff04));
+	assert_int_equal(p->value, 0);
+	assert_int_equal(p->smm_old_value, 0x12345678);
+	/* the field READs of the SMI itself are exact */
+	assert_false(pred_of(&lr, find_read(&lr, 5, 0x3ff58))->has_smm_old);
+	host_lower_free(&lr);
+}
+
+static const char smm_cr3[] =
+	"{\"version\": 1, \"name\": \"t\", \"machine\": {\"memslots\": ["
+	"{\"as\": 0, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0x400000\"},"
+	"{\"as\": 1, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0x400000\", "
+	"\"alias\": {\"as\": 0, \"id\": 0, \"offset\": \"0x0\"}}],"
+	"\"pt_pool\": {\"as\": 0, \"gpa\": \"0x100000\", \"size\": \"0x20000\"}},\n"
+	"\"steps\": [\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x1000\", \"va\": "
+	"\"0x400000\", \"pa\": \"0x10000\", \"flags\": \"P|W\"},\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x2000\", \"va\": "
+	"\"0x400000\", \"pa\": \"0x11000\", \"flags\": \"P|W\"},\n"
+	"{\"op\": \"set\", \"cr0\": \"PE\", \"cr4\": \"PAE\", \"efer\": \"LME|NXE\", "
+	"\"cr3\": \"0x1000\"},\n"
+	"{\"op\": \"set\", \"cr0\": \"PE|PG|WP\", \"cs_l\": 1},\n"
+	"{\"op\": \"smi\"},\n"
+	"{\"op\": \"mem_write\", \"as\": 1, \"gpa\": \"0x3ff50\", \"value\": \"0x2000\", "
+	"\"size\": 8},\n"
+	"{\"op\": \"rsm\"},\n"
+	"{\"op\": \"access\", \"va\": \"0x400000\", \"kind\": \"read\", \"size\": 8}\n"
+	"]}";
+
+/* A store in SMM to the saved CR3 is not sent (RSM would load it into the
+ * image); after RSM the simulator's new mode is sent with MODE. */
+static void test_smm_save_area_store_in_smm_is_not_lowered(void **state)
+{
+	struct lower_result lr;
+	u32 rsm, mode;
+
+	(void)state;
+	lower_text(smm_cr3, &lr);
+	assert_true(has_note(&lr, 5, "skipped: write to 0x3ff50: the live SMM state save area"));
+	for (u32 i = 0; i < lr.batch.ncmds; i++)
+		assert_false(lr.batch.cmds[i].op == HB_OP_WRITE && lr.batch.cmds[i].id == 5);
+	rsm = find_cmd(&lr, HB_OP_RSM, 6, 0);
+	mode = find_cmd(&lr, HB_OP_MODE, 6, rsm);
+	assert_int_equal(lr.batch.cmds[mode].b, 0x2000);
+	find_cmd(&lr, HB_OP_ACCESS, 7, mode);
+	/* a later read of the field is skipped: the probe's RAM has the old CR3 */
+	host_lower_free(&lr);
+}
+
+static const char smm_nolm[] =
+	"{\"version\": 1, \"name\": \"t\", \"machine\": {\"features\": [\"nx\", \"pse\", "
+	"\"pae\", \"pge\"], \"memslots\": ["
+	"{\"as\": 0, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0x400000\"},"
+	"{\"as\": 1, \"id\": 0, \"gpa\": \"0x0\", \"size\": \"0x400000\", "
+	"\"alias\": {\"as\": 0, \"id\": 0, \"offset\": \"0x0\"}}],"
+	"\"pt_pool\": {\"as\": 0, \"gpa\": \"0x100000\", \"size\": \"0x20000\"}},\n"
+	"\"steps\": [\n"
+	"{\"op\": \"map\", \"format\": \"32\", \"root\": \"0x1000\", \"va\": "
+	"\"0x400000\", \"pa\": \"0x10000\", \"flags\": \"P|W\"},\n"
+	"{\"op\": \"set\", \"cr0\": \"PE|PG\", \"cr3\": \"0x1000\"},\n"
+	"{\"op\": \"smi\"},\n"
+	"{\"op\": \"rsm\"},\n"
+	"{\"op\": \"rsm\"},\n"
+	"{\"op\": \"access\", \"va\": \"0x400000\", \"kind\": \"read\", \"size\": 4}\n"
+	"]}";
+
+/* Without long mode KVM writes the 32-bit layout and -cpu max the 64-bit one:
+ * not probed. The RSM outside SMM still is. */
+static void test_smm_without_long_mode_is_skipped(void **state)
+{
+	struct lower_result lr;
+
+	(void)state;
+	lower_text(smm_nolm, &lr);
+	assert_true(has_note(&lr, 2, "skipped: smi: the scenario's CPU lacks long mode"));
+	assert_true(has_note(&lr, 3, "skipped: rsm: the SMI was not probed"));
+	assert_int_equal(pred_of(&lr, find_cmd(&lr, HB_OP_RSM, 4, 0))->outcomes[0].vector, 6);
+	find_cmd(&lr, HB_OP_ACCESS, 5, 0);
+	host_lower_free(&lr);
 }
 
 int main(void)
@@ -513,6 +721,10 @@ int main(void)
 		cmocka_unit_test(test_compare_classifies_synthetic_records),
 		cmocka_unit_test(test_known_table_entries_have_evidence),
 		cmocka_unit_test(test_known_predicates_are_narrow),
+		cmocka_unit_test(test_smm_scenario_lowers_smi_and_rsm),
+		cmocka_unit_test(test_smm_kept_bytes_predicted_for_tcg),
+		cmocka_unit_test(test_smm_save_area_store_in_smm_is_not_lowered),
+		cmocka_unit_test(test_smm_without_long_mode_is_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

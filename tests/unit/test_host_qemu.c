@@ -488,6 +488,141 @@ static void test_bad_magic_fails_the_run(void **state)
 	tb_free(&t);
 }
 
+/* SMM state save area fields (64-bit layout: AMD APM Vol. 2 Table 10-2, KVM's
+ * struct kvm_smram_state_64), offsets from SMBASE. */
+#define SMM_SAVE 0xfe00ULL
+#define SM_CS_ATTR (SMM_SAVE + 0x12)
+#define SM_EFER (SMM_SAVE + 0xd0)
+#define SM_REVISION (SMM_SAVE + 0xfc)
+#define SM_SMBASE (SMM_SAVE + 0x100)
+#define SM_CR4 (SMM_SAVE + 0x148)
+#define SM_CR3 (SMM_SAVE + 0x150)
+#define SM_CR0 (SMM_SAVE + 0x158)
+#define SM_DR7 (SMM_SAVE + 0x160)
+#define SM_DR6 (SMM_SAVE + 0x168)
+#define SM_RFLAGS (SMM_SAVE + 0x170)
+#define SMBASE0 0x30000ULL
+#define SMBASE1 0x600000ULL /* relocated (ordinary RAM) */
+
+static u32 rdn(struct tb *t, u64 pa, u8 size)
+{
+	return op(t, HB_OP_READ, size, pa, 0);
+}
+
+static void want_val(struct tb *t, u32 idx, const char *what, u64 v)
+{
+	const struct hb_record *r = rec(t, idx);
+
+	if (r->status != HB_ST_OK || r->value != v) {
+		print_error("%s: %s: want 0x%llx, got %s 0x%llx\n", t->m->name, what,
+			    (unsigned long long)v, hb_status_name(r->status),
+			    (unsigned long long)r->value);
+		fail();
+	}
+}
+
+/*
+ * SMI and RSM from a paging mode: the save area QEMU writes (the fields the
+ * simulator models), commands in SMM, RSM back into the mode, SMBASE
+ * relocation, RSM outside SMM (#UD) and a CASE in SMM.
+ */
+static void check_smm(const struct mode *m)
+{
+	struct tb t = {.m = m};
+	u64 cr0 = CR0_BASE | CR0_WP, cr4 = m->cr4 | 0x600, lma = m->efer & EFER_LME ? 0x400 : 0;
+	u64 cs = m->efer & EFER_LME ? 0xa09b : 0xc09b;
+	u32 a0, smi, f[10], wsmm, rsm, a1, v1, ud, smi2, reloc_rev, reloc_base, rsm2, smi3, a2;
+	struct hb_cmd c = {.op = HB_OP_SMI, .a = SMBASE0};
+
+	hb_init(&t.b);
+	scenario(&t);
+	op(&t, HB_OP_ZERO, 0, SMBASE0 + 0x8000, 0x8000);
+	op(&t, HB_OP_ZERO, 0, SMBASE1 + 0x8000, 0x8000);
+	wr(&t, SMBASE0 + 0x8000, 0x1122334455667788ULL, 8); /* the handler's bytes go back */
+	leaf(&t, 0, P | W);
+	wr(&t, DATA, 0x5a5a5a5a, 4);
+	mode_on(&t, CR0_WP, 0, 0);
+	a0 = acc(&t, HB_KIND_READ, 0, false, VA, 0);
+	smi = push(&t, c);
+	f[0] = rdn(&t, SMBASE0 + SM_CR0, 8);
+	f[1] = rdn(&t, SMBASE0 + SM_CR3, 8);
+	f[2] = rdn(&t, SMBASE0 + SM_CR4, 8);
+	f[3] = rdn(&t, SMBASE0 + SM_EFER, 8);
+	f[4] = rdn(&t, SMBASE0 + SM_REVISION, 4);
+	f[5] = rdn(&t, SMBASE0 + SM_SMBASE, 4);
+	f[6] = rdn(&t, SMBASE0 + SM_DR6, 8);
+	f[7] = rdn(&t, SMBASE0 + SM_DR7, 8);
+	f[8] = rdn(&t, SMBASE0 + SM_CS_ATTR, 2);
+	f[9] = rdn(&t, SMBASE0 + SM_RFLAGS, 8);
+	wsmm = rdn(&t, SMBASE0 + 0x8000, 8);
+	wr(&t, DATA, 0x77, 4); /* a store in SMM, seen after RSM */
+	wr(&t, SMBASE0 + SM_SMBASE, SMBASE1, 4); /* relocation */
+	rsm = op(&t, HB_OP_RSM, 0, 0, 0);
+	a1 = acc(&t, HB_KIND_READ, 0, false, VA, 0);
+	v1 = rdn(&t, pte(m, 0), (u8)esize(m));
+	ud = op(&t, HB_OP_RSM, 0, 0, 0);
+	c.a = SMBASE1;
+	smi2 = push(&t, c);
+	reloc_rev = rdn(&t, SMBASE1 + SM_REVISION, 4);
+	reloc_base = rdn(&t, SMBASE1 + SM_SMBASE, 4);
+	rsm2 = op(&t, HB_OP_RSM, 0, 0, 0);
+	smi3 = push(&t, c);
+	scenario(&t); /* a CASE in SMM: RSM first, then home */
+	leaf(&t, 0, P | W);
+	mode_on(&t, CR0_WP, 0, 0);
+	a2 = acc(&t, HB_KIND_READ, 0, false, VA, 0);
+	run_batch(&t);
+	want(&t, a0, "read before the SMI", HB_NO_VECTOR, 0, 0);
+	if (!tcg && rec(&t, smi)->status == HB_ST_REFUSED && rec(&t, smi)->vector == HB_NO_VECTOR) {
+		/* KVM without SMM (e.g. PVM): no SMI arrives. TCG -cpu max has SMM. */
+		print_message("%s: %s delivered no SMI: SMM not asserted\n", m->name, runner->name);
+		tb_free(&t);
+		return;
+	}
+	want(&t, smi, "SMI", HB_NO_VECTOR, 0, 0);
+	want_val(&t, f[0], "saved CR0", cr0);
+	want_val(&t, f[1], "saved CR3", root(m));
+	want_val(&t, f[2], "saved CR4", cr4);
+	want_val(&t, f[3], "saved EFER", m->efer | lma);
+	want_val(&t, f[4], "revision", 0x20064);
+	want_val(&t, f[5], "saved SMBASE", SMBASE0);
+	want_val(&t, f[6], "saved DR6", 0xffff0ff0);
+	want_val(&t, f[7], "saved DR7", 0x400);
+	want_val(&t, f[8], "saved CS attributes", cs);
+	want_val(&t, f[9], "saved RFLAGS", 0x2);
+	want_val(&t, wsmm, "the handler's bytes, put back", 0x1122334455667788ULL);
+	want(&t, rsm, "RSM", HB_NO_VECTOR, 0, 0);
+	want(&t, a1, "read after RSM", HB_NO_VECTOR, 0, 0);
+	want_val(&t, a1, "value after RSM", 0x77);
+	want_val(&t, v1, "leaf after RSM", (DATA | P | W | A));
+	want(&t, ud, "RSM outside SMM", 6, 0, 0);
+	want(&t, smi2, "SMI at the relocated SMBASE", HB_NO_VECTOR, 0, 0);
+	want_val(&t, reloc_rev, "revision at the relocated SMBASE", 0x20064);
+	want_val(&t, reloc_base, "relocated SMBASE", SMBASE1);
+	want(&t, rsm2, "RSM from the relocated SMBASE", HB_NO_VECTOR, 0, 0);
+	want(&t, smi3, "SMI before a CASE", HB_NO_VECTOR, 0, 0);
+	want(&t, a2, "read after a CASE in SMM", HB_NO_VECTOR, 0, 0);
+	tb_free(&t);
+}
+
+static void test_smi_rsm_in_32bit_mode(void **state)
+{
+	(void)state;
+	check_smm(&modes[F32]);
+}
+
+static void test_smi_rsm_in_pae_mode(void **state)
+{
+	(void)state;
+	check_smm(&modes[FPAE]);
+}
+
+static void test_smi_rsm_in_4level_mode(void **state)
+{
+	(void)state;
+	check_smm(&modes[F4L]);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -536,6 +671,9 @@ int main(void)
 		cmocka_unit_test(test_facts_in_4level_mode),
 		cmocka_unit_test(test_facts_in_5level_mode),
 		cmocka_unit_test(test_conflict_refused_nomode_bad),
+		cmocka_unit_test(test_smi_rsm_in_32bit_mode),
+		cmocka_unit_test(test_smi_rsm_in_pae_mode),
+		cmocka_unit_test(test_smi_rsm_in_4level_mode),
 		cmocka_unit_test(test_bad_magic_fails_the_run),
 		cmocka_unit_test(test_throughput),
 	};
