@@ -113,7 +113,15 @@ static void observed_text(const struct lower_result *lr, const struct lower_pred
 		snprintf(buf, n, "ok"); /* an SMI taken, an RSM done */
 		return;
 	}
+	if (r->rflags & HB_RF_EXIT) {
+		snprintf(buf, n, "VM exit 0x%llx exitinfo1 0x%llx", (unsigned long long)r->value,
+			 (unsigned long long)r->cr2);
+		return;
+	}
 	memset(&o, 0, sizeof(o));
+	o.npf = (r->rflags & HB_RF_NPF) != 0;
+	o.exitinfo1 = r->value;
+	o.exitinfo2 = r->cr2;
 	o.vector = r->vector;
 	o.error_code = r->error_code;
 	o.cr2 = r->cr2;

@@ -92,7 +92,10 @@ static bool has_record(const struct hb_cmd *c)
 	case HB_OP_CR3:
 	case HB_OP_SMI:
 	case HB_OP_RSM:
+	case HB_OP_VMRUN_MODE:
 		return true;
+	case HB_OP_VMEXIT:
+		return false;
 	default:
 		return true; /* unknown op: HB_ST_BAD */
 	}
@@ -110,10 +113,20 @@ u32 hb_records_max(const struct hb_batch *b)
 const char *hb_op_name(u8 op)
 {
 	static const char *const names[HB_NR_OPS] = {
-		[HB_OP_NOP] = "nop",	   [HB_OP_CASE] = "case",     [HB_OP_ZERO] = "zero",
-		[HB_OP_WRITE] = "write",   [HB_OP_READ] = "read",     [HB_OP_MODE] = "mode",
-		[HB_OP_ACCESS] = "access", [HB_OP_INVLPG] = "invlpg", [HB_OP_FLUSH] = "flush",
-		[HB_OP_CR3] = "cr3",	   [HB_OP_SMI] = "smi",	      [HB_OP_RSM] = "rsm",
+		[HB_OP_NOP] = "nop",
+		[HB_OP_CASE] = "case",
+		[HB_OP_ZERO] = "zero",
+		[HB_OP_WRITE] = "write",
+		[HB_OP_READ] = "read",
+		[HB_OP_MODE] = "mode",
+		[HB_OP_ACCESS] = "access",
+		[HB_OP_INVLPG] = "invlpg",
+		[HB_OP_FLUSH] = "flush",
+		[HB_OP_CR3] = "cr3",
+		[HB_OP_SMI] = "smi",
+		[HB_OP_RSM] = "rsm",
+		[HB_OP_VMRUN_MODE] = "vmrun-mode",
+		[HB_OP_VMEXIT] = "vmexit",
 	};
 
 	return op < HB_NR_OPS ? names[op] : "?";

@@ -136,6 +136,20 @@ enum hb_op {
 	 * the record is OK. Outside SMM: RSM at CPL0 in the active mode, a record
 	 * with the vector it raised (#UD). A CASE in SMM runs RSM first. */
 	HB_OP_RSM = 11,
+	/* Enter L2 under SVM nested paging (docs/host.md "Nested paging") from
+	 * the active 4-level mode (L1): a = L2's CR0, b = L2's CR3, c = L2's CR4,
+	 * d = L2's EFER, e = nCR3, f = the L1-physical address of L2's top-level
+	 * table, asid = the ASID. The image installs its L2 window (PML4E 511 of
+	 * f -> harness tables at HB_L2_GPA_BASE + their address) and its NPT slot
+	 * (nPML4E 1 of e: HB_L2_GPA_BASE + x -> x for the harness and the ROM),
+	 * fills its VMCB and sets EFER.SVME; nothing runs in L2 yet. Every ACCESS
+	 * that follows is one VMRUN into L2, which makes the access and returns
+	 * by VMMCALL (exceptions intercepted, #NPF an exit). A record: HB_ST_OK,
+	 * HB_ST_CONFLICT when either slot holds a scenario entry, HB_ST_BAD when
+	 * the active mode is not 4-level long mode. */
+	HB_OP_VMRUN_MODE = 12,
+	/* Leave L2: accesses run in L1 (the active mode) again. No record. */
+	HB_OP_VMEXIT = 13,
 	HB_NR_OPS
 };
 
@@ -147,6 +161,13 @@ enum hb_kind {
 
 #define HB_F_AC 0x01 /* ACCESS, SMI: RFLAGS.AC set */
 #define HB_F_CS64 0x02 /* MODE: a 64-bit code segment (long mode) */
+
+/* Nested paging: L2's guest-physical addresses of the harness (its tables, the
+ * stacks, the ROM) are HB_L2_GPA_BASE + their physical address, in nPML4E
+ * HB_L2_NPT_SLOT (512 GiB .. 1 TiB: needs MAXPHYADDR 40), which no scenario
+ * NPT entry shares. */
+#define HB_L2_GPA_BASE 0x8000000000ULL
+#define HB_L2_NPT_SLOT 1U
 
 /* SMM (SDM Vol. 3 34.4, APM Vol. 2 10.2): the handler entry and the state
  * save area relative to SMBASE; the local APIC's ICR (low half) and the value
@@ -167,9 +188,9 @@ struct hb_cmd {
 	u8 flags; /* HB_F_* */
 	u8 reserved[3];
 	u32 id; /* the lowering's tag (step index), echoed in the record */
-	u32 reserved2;
+	u32 asid; /* VMRUN_MODE: the ASID (else 0) */
 	u64 a, b, c, d, e;
-	u64 reserved3;
+	u64 f; /* VMRUN_MODE: L2's top-level table, L1-physical (else 0) */
 };
 
 enum hb_status {
@@ -182,6 +203,16 @@ enum hb_status {
 
 #define HB_NO_VECTOR 0xff
 
+/* hb_record.rflags of an ACCESS in L2 (vector HB_NO_VECTOR): the VMRUN ended
+ * in a #NPF exit (value = EXITINFO1, error_code its low half, cr2 = EXITINFO2),
+ * or in another exit than VMMCALL or an exception (value = the exit code,
+ * cr2 = EXITINFO1). An exception in L2 is a vector, error code (EXITINFO1) and
+ * CR2 (EXITINFO2 of a #PF) as in L1. */
+#define HB_RF_NPF 0x01
+#define HB_RF_EXIT 0x02
+#define HB_SVM_EXIT_NPF 0x400U
+#define HB_SVM_EXIT_VMMCALL 0x81U
+
 /* One record: 32 bytes, in command order. */
 struct hb_record {
 	u32 cmd; /* index of the command in the batch */
@@ -189,7 +220,7 @@ struct hb_record {
 	u8 op;
 	u8 status; /* enum hb_status */
 	u8 vector; /* HB_NO_VECTOR or the exception vector */
-	u8 reserved;
+	u8 rflags; /* HB_RF_*: what else the record is (an ACCESS in L2) */
 	u32 error_code;
 	u64 cr2;
 	u64 value;

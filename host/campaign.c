@@ -248,6 +248,82 @@ static void gen_regs(struct gen *g)
 	}
 }
 
+/*
+ * L2 under SVM nested paging (docs/host.md "Nested paging"), for an L1 in
+ * 4-level paging: L1's NPT at NCR3 maps L2 gpa 0-2 MiB (L2's root at L2_ROOT)
+ * and the table pool identity, and L2 gpa 0xa00000 + j pages (j < 4) to data
+ * frames with random nested flags (j = 4 stays unmapped); L2's tables map its
+ * va 0x600000 + i pages (i < 4) to those gpas with random flags. Then a
+ * vmentry into 64-bit 4-level L2, two to five L2 accesses, a vmexit.
+ */
+#define NCR3 0x4000ULL
+#define L2_ROOT 0x3000ULL
+#define L2_VA 0x600000ULL
+#define L2_GPA 0xa00000ULL
+
+static void gen_nested(struct gen *g)
+{
+	static const char *const kinds[] = {"read", "read", "write", "fetch"};
+	char flags[64];
+	unsigned n;
+
+	step(g,
+	     "{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": \"0x0\", "
+	     "\"pa\": \"0x0\", \"size\": \"2m\", \"flags\": \"P|W|U\", \"mode\": \"guest\"}",
+	     (unsigned long long)NCR3);
+	step(g,
+	     "{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": "
+	     "\"0x800000\", \"pa\": \"0x800000\", \"size\": \"2m\", \"flags\": \"P|W|U\", "
+	     "\"mode\": \"guest\"}",
+	     (unsigned long long)NCR3);
+	for (unsigned j = 0; j < 4; j++) {
+		/* nested leaves: U mostly (NPT walks are user accesses), W, NX with
+		 * L1's EFER.NXE */
+		snprintf(flags, sizeof(flags), "P%s%s%s", pick(g, 3) ? "|W" : "",
+			 pick(g, 6) ? "|U" : "", g->nx && !pick(g, 4) ? "|NX" : "");
+		step(g,
+		     "{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": "
+		     "\"0x%llx\", \"pa\": \"0x%llx\", \"flags\": \"%s\", \"mode\": \"guest\"}",
+		     (unsigned long long)NCR3, (unsigned long long)(L2_GPA + j * 0x1000ULL),
+		     (unsigned long long)pa_small(g), flags);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(flags, sizeof(flags), "P%s%s%s%s%s", pick(g, 3) ? "|W" : "",
+			 pick(g, 3) ? "|U" : "", pick(g, 4) ? "" : "|A", pick(g, 5) ? "" : "|D",
+			 pick(g, 4) ? "" : "|NX");
+		step(g,
+		     "{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x%llx\", \"va\": "
+		     "\"0x%llx\", \"pa\": \"0x%llx\", \"flags\": \"%s\", \"mode\": \"guest\"}",
+		     (unsigned long long)L2_ROOT, (unsigned long long)(L2_VA + i * 0x1000ULL),
+		     (unsigned long long)(L2_GPA + pick(g, 5) * 0x1000ULL), flags);
+	}
+	step(g,
+	     "{\"op\": \"vmentry\", \"svm\": {\"ncr3\": \"0x%llx\", \"asid\": %u, \"npt\": "
+	     "true}, \"l2\": {\"cr0\": \"%s\", \"cr4\": \"PAE%s%s\", \"efer\": \"%s\", "
+	     "\"cr3\": \"0x%llx\", \"cs_l\": 1}}",
+	     (unsigned long long)NCR3, 1 + pick(g, 4), pick(g, 3) ? "PE|PG|WP" : "PE|PG",
+	     pick(g, 2) ? "|SMEP" : "", pick(g, 2) ? "|SMAP" : "", pick(g, 4) ? "LME|NXE" : "LME",
+	     (unsigned long long)L2_ROOT);
+	n = 2 + pick(g, 4);
+	for (unsigned k = 0; k < n; k++) {
+		const char *kind = kinds[pick(g, 4)];
+		u64 va = L2_VA + pick(g, 4) * 0x1000ULL + (u64)pick(g, 0x1000 / 8) * 8;
+
+		if (!strcmp(kind, "fetch"))
+			step(g,
+			     "{\"op\": \"access\", \"va\": \"0x%llx\", \"kind\": \"fetch\", "
+			     "\"cpl\": %u}",
+			     (unsigned long long)va, pick(g, 2) ? 0 : 3);
+		else
+			step(g,
+			     "{\"op\": \"access\", \"va\": \"0x%llx\", \"kind\": \"%s\", \"size\": "
+			     "8, \"cpl\": %u%s}",
+			     (unsigned long long)va, kind, pick(g, 2) ? 0 : 3,
+			     !strcmp(kind, "write") ? ", \"value\": \"0x5a\"" : "");
+	}
+	step(g, "{\"op\": \"vmexit\"}");
+}
+
 /* printf into a new string; NULL when out of memory. */
 __attribute__((format(printf, 1, 2))) static char *fmt_alloc(const char *fmt, ...)
 {
@@ -283,8 +359,8 @@ int camp_generate(u64 seed, u32 index, u32 steps, const char *machine, bool stal
 	struct gen g;
 	const char *tdp = machine ? machine : "npt";
 	char *head;
-	u32 i, smi_at;
-	u64 sx;
+	u32 i, smi_at, nested_at;
+	u64 sx, nx;
 
 	memset(out, 0, sizeof(*out));
 	memset(&g, 0, sizeof(g));
@@ -329,12 +405,23 @@ int camp_generate(u64 seed, u32 index, u32 steps, const char *machine, bool stal
 	 * other steps are those of a campaign without them. */
 	sx = mix(mix(seed ^ mix(index)) ^ 0x534d49ULL);
 	smi_at = (sx & 3) == 0 ? (u32)((sx >> 8) % steps) : UINT32_MAX;
+	/* A nested-paging episode (gen_nested) in a third of the 4-level
+	 * scenarios, likewise from a stream of its own. */
+	nx = mix(mix(seed ^ mix(index)) ^ 0x4e5054ULL);
+	nested_at = g.mode == M4 && nx % 3 == 0 ? (u32)((nx >> 8) % steps) : UINT32_MAX;
 	for (i = 0; i < steps && !g.oom; i++) {
 		unsigned r = pick(&g, 20);
 
 		if (i == smi_at) {
 			step(&g, "{\"op\": \"smi\"}");
 			step(&g, "{\"op\": \"rsm\"}");
+		}
+		if (i == nested_at) {
+			struct gen ng = g;
+
+			ng.x = mix(nx);
+			gen_nested(&ng);
+			g.oom |= ng.oom;
 		}
 
 		if (r < 11)

@@ -16,6 +16,10 @@ bool host_outcome_equal(const struct lower_outcome *o, const struct hb_record *r
 {
 	if (r->status != HB_ST_OK || r->vector != o->vector)
 		return false;
+	if (o->npf)
+		return r->rflags == HB_RF_NPF && r->value == o->exitinfo1 && r->cr2 == o->exitinfo2;
+	if (r->rflags)
+		return false; /* a #NPF or another VM exit where none was predicted */
 	if (o->vector == HB_NO_VECTOR)
 		return !o->has_value ||
 		       (r->value & size_mask(size)) == (o->value & size_mask(size));
@@ -52,6 +56,7 @@ static void judge(const struct lower_result *lr, const struct lower_pred *p,
 	switch (p->op) {
 	case HB_OP_MODE:
 	case HB_OP_CR3:
+	case HB_OP_VMRUN_MODE:
 		if (r->status == HB_ST_OK) {
 			it->v = CMP_MATCH;
 		} else if (r->status == HB_ST_CONFLICT) {
@@ -171,7 +176,8 @@ void host_compare(const struct lower_result *lr, const struct hb_record *recs, u
 				snprintf(it->why, sizeof(it->why), "the runner delivered no SMI");
 				smm_bad = true;
 			}
-			if ((p->op == HB_OP_MODE || p->op == HB_OP_CR3) &&
+			if ((p->op == HB_OP_MODE || p->op == HB_OP_CR3 ||
+			     p->op == HB_OP_VMRUN_MODE) &&
 			    it->rec->status != HB_ST_OK)
 				mode_bad = it->rec->status == HB_ST_CONFLICT
 						   ? "harness window conflict (mode not entered)"

@@ -100,6 +100,51 @@ static bool tcg_smm_save_partial(const struct lower_pred *p, const struct lower_
 	       ((r->value ^ p->smm_old_value) & m) == 0;
 }
 
+/*
+ * tcg-npf-rsvd-p: in an #NPF on a reserved bit of a nested entry, QEMU TCG's
+ * EXITINFO1 has RSVD without P, where AMD's (and KVM's nested walker, the
+ * simulator) has P set; EXITINFO2 and every other bit must be equal.
+ */
+static bool tcg_npf_rsvd_p(const struct lower_pred *p, const struct lower_outcome *o,
+			   const struct hb_record *r)
+{
+	if (p->op != HB_OP_ACCESS || !o->npf)
+		return false;
+	if (!(o->exitinfo1 & PFERR_RSVD) || !(o->exitinfo1 & PFERR_P))
+		return false;
+	return r->status == HB_ST_OK && r->vector == HB_NO_VECTOR && r->rflags == HB_RF_NPF &&
+	       r->cr2 == o->exitinfo2 && r->value == (o->exitinfo1 & ~PFERR_P);
+}
+
+/*
+ * tcg-amd-npt-bit8: bit 8 of an nPML4E is reserved on AMD (APM Vol. 2 5.3.3;
+ * KVM's nested walker, the simulator, faults on it); QEMU TCG walks on and the
+ * L2 access completes. The lowering marks the #NPF whose NPT walk has no other
+ * reserved bit (lower.h fault_level/fault_pte).
+ */
+static bool tcg_amd_npt_bit8(const struct lower_pred *p, const struct lower_outcome *o,
+			     const struct hb_record *r)
+{
+	return p->op == HB_OP_ACCESS && o->npf && (o->exitinfo1 & PFERR_RSVD) &&
+	       p->fault_level == 4 && (p->fault_pte & 0x100) && !(p->fault_pte & 0x80) &&
+	       r->status == HB_ST_OK && r->vector == HB_NO_VECTOR && !r->rflags;
+}
+
+/*
+ * tcg-npf-fetch-smep: the fetch bit of an #NPF's EXITINFO1 is set, as of a
+ * #PF, when the walk's paging has NX or SMEP; the NPT walk's are L1's (host
+ * CR4/EFER). KVM's nested walker (the simulator) sets it with L1's CR4.SMEP
+ * alone; QEMU TCG looks at EFER.NXE only. Everything else must be equal.
+ */
+static bool tcg_npf_fetch_smep(const struct lower_pred *p, const struct lower_outcome *o,
+			       const struct hb_record *r)
+{
+	if (p->op != HB_OP_ACCESS || !o->npf || !p->l1_smep_no_nx || !(o->exitinfo1 & PFERR_FETCH))
+		return false;
+	return r->status == HB_ST_OK && r->vector == HB_NO_VECTOR && r->rflags == HB_RF_NPF &&
+	       r->cr2 == o->exitinfo2 && r->value == (o->exitinfo1 & ~PFERR_FETCH);
+}
+
 static const struct known_divergence table[] = {
 	{
 		.id = "tcg-rsvd-p",
@@ -143,6 +188,39 @@ static const struct known_divergence table[] = {
 			"(the same unchecked bit in NPT entries); measured here: "
 			"scenarios/teaching/11-reserved-bits.json step 18 "
 			"(tests/host/run-host-tests.sh)",
+	},
+	{
+		.id = "tcg-npf-rsvd-p",
+		.runners = "qemu-tcg",
+		.applies = tcg_npf_rsvd_p,
+		.desc = "TCG's #NPF on a reserved bit of a nested entry has EXITINFO1 with RSVD "
+			"and without P (0x10000000c where KVM's nested walker gives 0x10000000d)",
+		.evidence = "../shared/docs/host-backend-notes.md (\"in NPT, the #NPF error code "
+			    "also lacks P on reserved-bit faults\"); measured here by "
+			    "tests/host/known/tcg-npt-reserved.json step 12 "
+			    "(tests/host/run-host-tests.sh)",
+	},
+	{
+		.id = "tcg-amd-npt-bit8",
+		.runners = "qemu-tcg",
+		.applies = tcg_amd_npt_bit8,
+		.desc = "TCG ignores bit 8 of an nPML4E, reserved (MBZ) on AMD CPUs: the L2 "
+			"access completes where the simulator reflects a reserved-bit #NPF",
+		.evidence = "APM Vol. 2 5.3.3; ../shared/docs/host-backend-notes.md (\"AMD's "
+			    "reserved bit 8 in upper-level NPT entries is not enforced\"); "
+			    "measured here by tests/host/known/tcg-npt-reserved.json step 13 "
+			    "(tests/host/run-host-tests.sh)",
+	},
+	{
+		.id = "tcg-npf-fetch-smep",
+		.runners = "qemu-tcg",
+		.applies = tcg_npf_fetch_smep,
+		.desc = "TCG's #NPF of an L2 fetch lacks the fetch bit when L1 has CR4.SMEP and no "
+			"EFER.NXE (0x100000004 where KVM's nested walker gives 0x100000014)",
+		.evidence = "../shared/docs/host-backend-notes.md (\"the fetch bit ignores the "
+			    "host's CR4.SMEP\"); measured here by "
+			    "tests/host/known/tcg-npf-fetch-smep.json step 10 "
+			    "(tests/host/run-host-tests.sh)",
 	},
 	{
 		.id = "tcg-smm-save-partial",

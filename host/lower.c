@@ -24,7 +24,7 @@
 
 #define PTE_A BIT_ULL(5)
 #define PTE_D BIT_ULL(6)
-#define WIN_SLOTS 3
+#define WIN_SLOTS 5 /* 3 for L1's window, 2 more in L2 (docs/host.md "Nested paging") */
 #define SMM_SAVE_BYTES 512u /* the state save area at SMBASE + 0xfe00 */
 #define SMM_DEFAULT_SMBASE 0x30000ULL /* SDM Vol. 3 34.11; KVM's and QEMU's reset value */
 #define MAX_WALK_PAS WALK_MAX_STEPS
@@ -71,6 +71,10 @@ struct lower {
 	u64 slot_lo[WIN_SLOTS], slot_hi[WIN_SLOTS]; /* the window's table slots */
 	unsigned nslots;
 	u64 win_lo, win_hi; /* linear addresses translated by the window slot */
+	/* nested paging: the image runs L2's accesses (a VMRUN_MODE lowered) */
+	bool nested;
+	struct cpu_regs l2; /* L2's registers at the vmentry */
+	u64 ncr3;
 	/* per step */
 	bool mode_written, cr3_written;
 	struct pending_store store;
@@ -440,6 +444,142 @@ static void set_mode_skip(struct lower *l, const char *why)
 	l->mode_skip = l->mode_skip_buf;
 }
 
+/* ---- nested paging (docs/host.md "Nested paging") ---- */
+
+/* The L1-physical address of L2 gpa @gpa through the 4-level NPT at @ncr3
+ * (present entries, 1 GiB and 2 MiB leaves), or UINT64_MAX. */
+static u64 npt_translate(const struct lower *l, u64 ncr3, u64 gpa)
+{
+	u64 table = ncr3 & GENMASK_ULL(51, 12);
+
+	for (unsigned level = 4; level >= 1; level--) {
+		const unsigned shift = 12 + 9 * (level - 1);
+		const u64 ea = table + ((gpa >> shift) & 511) * 8;
+		u64 e;
+
+		if (mem_unusable(l, ea, 8, false))
+			return UINT64_MAX;
+		e = sim_read(l, ea, 8);
+		if (!(e & 1))
+			return UINT64_MAX;
+		if (level == 1 || (level <= 3 && (e & BIT_ULL(7)))) {
+			const u64 psz = 1ULL << shift;
+
+			return (e & GENMASK_ULL(51, 12) & ~(psz - 1)) + (gpa & (psz - 1));
+		}
+		table = e & GENMASK_ULL(51, 12);
+	}
+	return UINT64_MAX;
+}
+
+/*
+ * For an #NPF on a reserved bit at L2 gpa @gpa (host/known.c, tcg-amd-npt-bit8):
+ * whether the NPT walk's only reserved bit is bit 8 of the nPML4E (AMD: MBZ)
+ * and the walk past it reaches a present leaf whose address fits @maxphyaddr;
+ * then *@pte is that nPML4E.
+ */
+static bool npt_bit8_only(const struct lower *l, u64 ncr3, u64 gpa, unsigned maxphyaddr, u64 *pte)
+{
+	const u64 rsvd_hi = GENMASK_ULL(51, maxphyaddr);
+	u64 table = ncr3 & GENMASK_ULL(51, 12);
+
+	for (unsigned level = 4; level >= 1; level--) {
+		const unsigned shift = 12 + 9 * (level - 1);
+		const u64 ea = table + ((gpa >> shift) & 511) * 8;
+		u64 e;
+
+		if (mem_unusable(l, ea, 8, false))
+			return false;
+		e = sim_read(l, ea, 8);
+		if (!(e & 1) || (e & rsvd_hi))
+			return false;
+		if (level == 4) {
+			if ((e & (BIT_ULL(8) | BIT_ULL(7))) != BIT_ULL(8))
+				return false;
+			*pte = e;
+		} else if (level == 1 || (e & BIT_ULL(7))) {
+			return true;
+		}
+		table = e & GENMASK_ULL(51, 12);
+	}
+	return false;
+}
+
+/*
+ * A vmentry of vCPU 0 into L2 (@r: L2's registers): a VMRUN_MODE when it is
+ * SVM with NPT from a probed 4-level L1 into 64-bit 4-level L2 and the
+ * harness's two slots (L2's PML4E 511, nPML4E HB_L2_NPT_SLOT) are free.
+ * Returns why not, or NULL (lowered).
+ */
+static const char *nested_enter(struct lower *l, const struct cpu_regs *r)
+{
+	static char buf[160];
+	const struct scn_step *st = l->st;
+	u64 ncr3, root;
+	struct hb_cmd *c;
+	struct lower_pred *p;
+
+	if (!st || st->op != SCN_OP_VMENTRY)
+		return "L2 entered by a step that is not a vmentry";
+	if (st->u.vmentry.eptp)
+		return "VMX with nested EPT (the probe's CPU, TCG -cpu max, has no VMX)";
+	if (!st->u.vmentry.npt || !st->u.vmentry.ncr3)
+		return "nested virtualization without NPT is not probed";
+	if (!l->host_paging || l->mode_skip || cpu_paging_mode(&l->host) != CPU_PAGING_4LVL)
+		return "L1 is not in a probed 4-level paging mode (only 4-level L1 is probed)";
+	if (cpu_paging_mode(r) != CPU_PAGING_4LVL || !r->cs_l)
+		return "L2 is not in 64-bit 4-level paging (only that is probed)";
+	if (r->cr4 & (X86_CR4_PKE | X86_CR4_PCIDE))
+		return "L2 with CR4.PKE or CR4.PCIDE (the probe switches neither PKRU nor PCIDs)";
+	if (!st->u.vmentry.vpid)
+		return "ASID 0 (VMRUN refuses it)";
+	if (l->out->batch.maxphyaddr && l->out->batch.maxphyaddr < 40)
+		return "MAXPHYADDR below 40: the harness's L2 addresses (512 GiB) need 40";
+	ncr3 = st->u.vmentry.ncr3 & GENMASK_ULL(51, 12);
+	if (mem_unusable(l, ncr3, PAGE_SIZE, false)) {
+		snprintf(buf, sizeof(buf), "the NPT root 0x%llx is %s", (unsigned long long)ncr3,
+			 mem_unusable(l, ncr3, PAGE_SIZE, false));
+		return buf;
+	}
+	root = npt_translate(l, ncr3, r->cr3 & GENMASK_ULL(51, 12));
+	if (root == UINT64_MAX || mem_unusable(l, root, PAGE_SIZE, false))
+		return "L2's top-level table is not mapped by the NPT into the probe's memory";
+	if (sim_read(l, ncr3 + HB_L2_NPT_SLOT * 8, 8) & 1)
+		return "harness NPT slot conflict: the scenario's nPML4E 1 is present";
+	if (sim_read(l, root + 511 * 8, 8) & 1)
+		return "harness window conflict: L2's PML4E 511 is present";
+	if (in_slot(l, ncr3 + HB_L2_NPT_SLOT * 8, 8) || in_slot(l, root + 511 * 8, 8) ||
+	    l->nslots + 2 > WIN_SLOTS)
+		return "harness window conflict: L1's window slot is L2's or the NPT's";
+	c = push(l, HB_OP_VMRUN_MODE);
+	if (!c)
+		return NULL;
+	c->a = norm_cr0(r->cr0);
+	c->b = r->cr3;
+	c->c = r->cr4;
+	c->d = r->efer & ~X86_EFER_LMA;
+	c->e = st->u.vmentry.ncr3;
+	c->f = root;
+	c->asid = st->u.vmentry.vpid;
+	touch(l, ncr3, PAGE_SIZE);
+	touch(l, root, PAGE_SIZE);
+	p = pred_add(l, HB_OP_VMRUN_MODE);
+	if (p) {
+		p->noutcomes = 1;
+		p->outcomes[0].vector = HB_NO_VECTOR;
+		p->outcomes[0].why = "sim";
+	}
+	l->slot_lo[l->nslots] = ncr3 + HB_L2_NPT_SLOT * 8;
+	l->slot_hi[l->nslots++] = ncr3 + HB_L2_NPT_SLOT * 8 + 8;
+	l->slot_lo[l->nslots] = root + 511 * 8;
+	l->slot_hi[l->nslots++] = root + 512 * 8;
+	l->nested = true;
+	l->l2 = *r;
+	l->ncr3 = ncr3;
+	set_mode_skip(l, NULL);
+	return NULL;
+}
+
 /* After a step (and before the first): bring the host's mode to vCPU 0's. */
 static void sync_mode(struct lower *l)
 {
@@ -458,9 +598,31 @@ static void sync_mode(struct lower *l)
 		return;
 	}
 	if (r->guest_mode) {
-		set_mode_skip(l, "vCPU 0 runs L2 (nested virtualization, not probed)");
+		if (l->nested) {
+			if (same_mode(r, &l->l2) && r->cr3 == l->l2.cr3 && !l->mode_skip)
+				return;
+			set_mode_skip(l, "L2's registers changed after the vmentry (not probed)");
+			l->force_mode = true;
+			return;
+		}
+		if (l->op == SCN_OP_VMENTRY && l->vcpu == 0) {
+			why = nested_enter(l, r);
+			if (!why)
+				return;
+			note(l, l->step, true, "vmentry: %s", why);
+			set_mode_skip(l, why);
+		} else if (!l->mode_skip) {
+			set_mode_skip(l, "vCPU 0 runs L2 (nested virtualization, not probed)");
+		}
 		l->force_mode = true;
 		return;
+	}
+	if (l->nested) {
+		/* #VMEXIT: the image leaves L2 and is in L1's mode again */
+		if (!push(l, HB_OP_VMEXIT))
+			return;
+		l->nested = false;
+		(void)window_of(l, &l->host);
 	}
 	paging = cpu_paging_mode(r) != CPU_PAGING_NONE;
 	if (!paging && !l->host_paging && !l->force_mode) {
@@ -592,10 +754,11 @@ static const char *access_skip(struct lower *l, const struct sim_event *ev)
 	}
 	if (a->implicit)
 		return "implicit supervisor access";
-	if (a->fault != SCN_FAULT_NONE && a->fault != SCN_FAULT_PF && a->fault != SCN_FAULT_GP)
-		return "EPT/NPT fault kind (nested paging)";
 	if (l->mode_skip)
 		return l->mode_skip;
+	if (a->fault != SCN_FAULT_NONE && a->fault != SCN_FAULT_PF && a->fault != SCN_FAULT_GP &&
+	    !(a->fault == SCN_FAULT_NPF && l->nested))
+		return "EPT/NPT fault kind (nested paging)";
 	return NULL;
 }
 
@@ -677,6 +840,129 @@ static u64 pdpte_from_memory(struct lower *l, struct lower_pred *p, const struct
 	return res.ok ? res.gpa : UINT64_MAX;
 }
 
+/*
+ * An access in L2 under nested paging: one VMRUN of the image. The prediction
+ * is the simulator's outcome (a completion, L2's #PF or #GP, or the #NPF it
+ * reflects to L1 with EXITINFO1/2); no reference walk of L2 is made, so an
+ * access the simulator served from a cached translation is skipped, and the
+ * entries of L2's walk are not read back (their A/D are not compared).
+ */
+static void lower_access_l2(struct lower *l, const struct sim_event *ev)
+{
+	const struct sim_ev_access *a = &ev->u.access;
+	struct lower_pred tmp, *p;
+	struct sim_snapshot snap;
+	struct lower_outcome o;
+	const char *why = NULL;
+	struct hb_cmd *c;
+	bool fetch_ret = false;
+
+	sim_snapshot(l->sim, &snap);
+	memset(&tmp, 0, sizeof(tmp));
+	memset(&o, 0, sizeof(o));
+	o.why = "sim";
+	if (a->va >= 0xffffff8000000000ULL) {
+		why = "the address is in the harness window (L2's PML4E 511)";
+		goto skip;
+	}
+	if (a->from_tlb || a->outcomes > 1) {
+		why = "a cached translation in L2 (each L2 access is a VMRUN of the probe: TCG "
+		      "flushes its TLB there)";
+		goto skip;
+	}
+	if (l->st && (l->st->expect.has & SCN_EX_DIVERGENCE) && l->st->expect.divergence) {
+		why = "an expected divergence in L2 (no architectural reference walk of L2)";
+		goto skip;
+	}
+	switch (a->fault) {
+	case SCN_FAULT_NONE:
+		o.vector = HB_NO_VECTOR;
+		o.value = a->kind == SCN_ACC_READ ? a->value : 0;
+		why = add_outcome(l, &tmp, &o, a, a->gpa);
+		if (why)
+			goto skip;
+		fetch_ret = a->kind == SCN_ACC_FETCH;
+		break;
+	case SCN_FAULT_PF:
+		o.vector = X86_VEC_PF;
+		o.error_code = (u32)a->error_code;
+		o.cr2 = a->cr2;
+		tmp.outcomes[tmp.noutcomes++] = o;
+		break;
+	case SCN_FAULT_GP:
+		o.vector = X86_VEC_GP;
+		tmp.outcomes[tmp.noutcomes++] = o;
+		break;
+	case SCN_FAULT_NPF:
+		if ((a->gpa >> 39) == HB_L2_NPT_SLOT) {
+			why = "the #NPF's gpa is in the harness's NPT slot (512 GiB .. 1 TiB)";
+			goto skip;
+		}
+		o.vector = HB_NO_VECTOR;
+		o.npf = true;
+		o.exitinfo1 = a->error_code;
+		o.exitinfo2 = a->gpa;
+		tmp.outcomes[tmp.noutcomes++] = o;
+		break;
+	case SCN_FAULT_UD:
+	case SCN_FAULT_EPT_VIOLATION:
+	case SCN_FAULT_EPT_MISCONFIG:
+		why = "a fault kind the probe does not take in L2";
+		goto skip;
+	}
+	/* A fetch CALLs its target, where a RET is put for the access. */
+	if (fetch_ret && mem_unusable(l, a->gpa, 1, true)) {
+		why = mem_unusable(l, a->gpa, 1, true);
+		goto skip;
+	}
+	if (fetch_ret)
+		emit_write(l, a->gpa, 0xc3, 1);
+	c = push(l, HB_OP_ACCESS);
+	if (!c)
+		return;
+	c->kind = a->kind == SCN_ACC_WRITE   ? HB_KIND_WRITE
+		  : a->kind == SCN_ACC_FETCH ? HB_KIND_FETCH
+					     : HB_KIND_READ;
+	c->size = a->kind == SCN_ACC_FETCH ? 1 : a->size ? a->size : 1;
+	c->cpl = a->cpl == 3 ? 3 : 0;
+	c->flags = (snap.vcpu[0].r.rflags & X86_RFLAGS_AC) ? HB_F_AC : 0;
+	c->a = a->va;
+	if (a->kind == SCN_ACC_WRITE)
+		c->b = l->store.valid ? l->store.val
+				      : (l->st ? l->st->u.access.value : 0) & size_mask(c->size);
+	p = pred_add(l, HB_OP_ACCESS);
+	if (!p)
+		return;
+	p->noutcomes = tmp.noutcomes;
+	memcpy(p->outcomes, tmp.outcomes, sizeof(p->outcomes));
+	p->size = a->size ? a->size : 1;
+	p->l1_smep_no_nx = (l->host.cr4 & X86_CR4_SMEP) && !(l->host.efer & X86_EFER_NXE);
+	if (o.npf && (o.exitinfo1 & PFERR_RSVD)) {
+		const unsigned mpa = l->out->batch.maxphyaddr ? l->out->batch.maxphyaddr : 52;
+		u64 pte;
+
+		if (npt_bit8_only(l, l->ncr3, o.exitinfo2, mpa, &pte)) {
+			p->fault_level = 4;
+			p->fault_pte = pte;
+		}
+	}
+	l->out->accesses++;
+	if (fetch_ret)
+		emit_write(l, a->gpa, sim_read(l, a->gpa, 1), 1);
+	if (a->kind == SCN_ACC_WRITE && l->store.valid && l->store.dropped)
+		taint(l, l->store.gpa, l->store.size,
+		      "a store the simulator's memslot dropped and the probe's RAM kept");
+	/* The walk's A/D (both stages) may differ: TCG sets A|D in the nested
+	 * entry of a guest page-table page (host-backend-notes.md). */
+	for (unsigned i = 0; i < l->nwalk; i++)
+		ad_uncertain_add(l, l->walk_pas[i], l->walk_sizes[i]);
+	return;
+skip:
+	note(l, ev->step, true, "access %s va 0x%llx: %s", scn_access_name(a->kind),
+	     (unsigned long long)a->va, why);
+	sync_skipped_access(l);
+}
+
 static void lower_access(struct lower *l, const struct sim_event *ev)
 {
 	const struct sim_ev_access *a = &ev->u.access;
@@ -696,6 +982,10 @@ static void lower_access(struct lower *l, const struct sim_event *ev)
 
 	if (why)
 		goto skip;
+	if (l->nested) {
+		lower_access_l2(l, ev);
+		return;
+	}
 	sim_snapshot(l->sim, &snap);
 	r = &snap.vcpu[0].r;
 	walk_cfg_from_regs(&cfg, r, sim_features(l->sim));
@@ -1143,6 +1433,8 @@ static const char *smi_skip(struct lower *l, const struct sim_event *ev, char *b
 		       "layout, the probe's CPU (-cpu max) the 64-bit one";
 	if (!l->host_paging)
 		return "paging is off: the probe's home registers are not the scenario's";
+	if (l->nested)
+		return "in L2: the image takes the SMI in L1, where the CPU saves L2's state";
 	if (l->mode_skip) {
 		snprintf(buf, n, "the mode is not probed (%s)", l->mode_skip);
 		return buf;
@@ -1337,6 +1629,13 @@ static void on_flush(struct lower *l, const struct sim_event *ev)
 		return; /* cr0/cr3/cr4 writes and #PF: implied by MODE/CR3/ACCESS */
 	if (!l->host_paging || l->mode_skip)
 		return; /* no translation cached by the probe in this mode */
+	if (l->nested) {
+		note(l, ev->step, false,
+		     "%s in L2 not lowered: each L2 access is a VMRUN (TCG flushes there) and "
+		     "cached translations in L2 are not probed",
+		     what);
+		return;
+	}
 	if (!strncmp(what, "invpcid", 7))
 		note(l, ev->step, false, "%s lowered as %s (flushes at least as much)", what,
 		     invlpg ? "INVLPG" : "a full flush");
@@ -1364,9 +1663,13 @@ static void on_step(struct lower *l, const struct sim_event *ev)
 			     scn_op_name(ev->u.step.op), ev->vcpu);
 		break; /* on_smm() */
 	case SCN_OP_VMENTRY:
+		if (ev->vcpu != 0)
+			note(l, ev->step, true, "vmentry on vCPU %u (the probe runs vCPU 0 only)",
+			     ev->vcpu);
+		break; /* sync_mode(): lowered, or a note why not */
 	case SCN_OP_VMEXIT:
-		note(l, ev->step, true, "%s: nested virtualization is not probed",
-		     scn_op_name(ev->u.step.op));
+		if (ev->vcpu != 0 || !l->nested)
+			note(l, ev->step, true, "vmexit: its vmentry was not lowered");
 		break;
 	case SCN_OP_PRE_FAULT:
 	case SCN_OP_ZAP_ALL:
@@ -1460,10 +1763,21 @@ static void sink(void *ctx, const struct sim_event *ev)
 		for (u32 i = 0; i < ev->u.walk.res->nsteps && l->nwalk < MAX_WALK_PAS; i++) {
 			const struct walk_step *ws = &ev->u.walk.res->steps[i];
 
-			if (ws->stage || !(ws->flags & WALK_STEP_AD_SET))
+			u64 pa = ws->pte_pa;
+
+			if (!(ws->flags & WALK_STEP_AD_SET))
 				continue;
+			if (l->nested) {
+				/* L2: its own entries are at L2 gpas, the NPT's L1-physical */
+				if (!ws->stage)
+					pa = npt_translate(l, l->ncr3, pa);
+				if (pa == UINT64_MAX)
+					continue;
+			} else if (ws->stage) {
+				continue;
+			}
 			l->walk_sizes[l->nwalk] = ev->u.walk.g->fmt == WALK_FMT_32 ? 4 : 8;
-			l->walk_pas[l->nwalk++] = ws->pte_pa;
+			l->walk_pas[l->nwalk++] = pa;
 		}
 		break;
 	case SIM_EV_TLB_FLUSH:
@@ -1697,6 +2011,15 @@ int host_lower_format_cmd(const struct hb_cmd *c, char *buf, size_t n)
 				(c->flags & HB_F_AC) ? " ac" : "");
 	case HB_OP_RSM:
 		return snprintf(buf, n, "rsm");
+	case HB_OP_VMRUN_MODE:
+		return snprintf(
+			buf, n,
+			"vmrun-mode cr0 0x%llx cr3 0x%llx cr4 0x%llx efer 0x%llx ncr3 0x%llx "
+			"root 0x%llx asid %u",
+			a, b, (unsigned long long)c->c, (unsigned long long)c->d,
+			(unsigned long long)c->e, (unsigned long long)c->f, c->asid);
+	case HB_OP_VMEXIT:
+		return snprintf(buf, n, "vmexit");
 	default:
 		return snprintf(buf, n, "op %u", c->op);
 	}
@@ -1724,6 +2047,9 @@ int host_lower_format_outcome(const struct lower_outcome *o, char *buf, size_t n
 {
 	const char *name = vector_name(o->vector);
 
+	if (o->npf)
+		return snprintf(buf, n, "#NPF exitinfo1 0x%llx exitinfo2 0x%llx",
+				(unsigned long long)o->exitinfo1, (unsigned long long)o->exitinfo2);
 	if (o->vector == HB_NO_VECTOR)
 		return o->has_value
 			       ? snprintf(buf, n, "ok value 0x%llx", (unsigned long long)o->value)

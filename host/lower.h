@@ -23,6 +23,10 @@ struct lower_outcome {
 	u64 cr2; /* vector 14 */
 	u64 value; /* a read that completes: the value read (size bytes) */
 	bool has_value;
+	/* An ACCESS in L2 (nested paging) that ends in a #NPF exit: vector
+	 * HB_NO_VECTOR, the record's HB_RF_NPF, EXITINFO1 and EXITINFO2. */
+	bool npf;
+	u64 exitinfo1, exitinfo2;
 	const char *why; /* "sim", "fresh walk", "tlb entry" */
 };
 
@@ -47,9 +51,14 @@ struct lower_pred {
 	bool has_pdpte_mem;
 	struct lower_outcome pdpte_mem;
 	/* ACCESS whose reference walk faulted on an entry: its level and value
-	 * (what host/known.c predicates look at). */
+	 * (what host/known.c predicates look at). In L2: an #NPF on a reserved
+	 * bit whose NPT walk has no reserved bit but bit 8 of the nPML4E (level 4
+	 * and that entry). */
 	u8 fault_level;
 	u64 fault_pte;
+	/* ACCESS in L2: L1 (whose CR4/EFER govern the NPT walk) has CR4.SMEP set
+	 * and EFER.NXE clear (host/known.c, tcg-npf-fetch-smep). */
+	bool l1_smep_no_nx;
 	/* READ of SMM state-save-area bytes that the simulator's enter_smm()
 	 * (KVM: the whole 512 bytes) wrote and QEMU's do_smm_enter() does not
 	 * (4-byte stores of 8-byte fields, reserved bytes): the value with those

@@ -148,7 +148,8 @@ N(rec):
 	mov [xdi + REC_OP], al
 	mov al, [xbp + V_VEC]
 	mov [xdi + REC_VECTOR], al
-	mov byte [xdi + REC_VECTOR + 1], 0
+	mov al, [xbp + V_RFL]
+	mov [xdi + REC_RFLAGS], al
 	mov eax, [xbp + V_EC]
 	mov [xdi + REC_ERROR_CODE], eax
 	mov eax, [xbp + V_CR2]
@@ -288,6 +289,7 @@ N(exec):
 	mov [xbp + V_CR2 + 4], eax
 	mov [xbp + V_VAL], eax
 	mov [xbp + V_VAL + 4], eax
+	mov [xbp + V_RFL], eax
 	movzx eax, byte [xbp + V_CMD + CMD_OP]
 	cmp eax, HB_NR_OPS
 	jae N(bad)

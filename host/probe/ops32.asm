@@ -321,4 +321,4 @@ smm_entry_32:
 optab_32:
 	dd op_nop_32, op_case_32, op_zero_32, op_write_32, op_read_32
 	dd op_mode_32, op_access_32, op_invlpg_32, op_flush_32, op_cr3_32
-	dd op_smi_32, op_rsm_32
+	dd op_smi_32, op_rsm_32, bad_32, loop_32	; VMRUN_MODE needs 4-level; VMEXIT: not in L2

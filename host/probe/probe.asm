@@ -94,6 +94,29 @@ pm_entry:
 	mov dword [ebp + H_PML4 + 511 * 8], HPHYS + H_PDPT + UPPER
 	mov dword [ebp + H_PML5 + 0 * 8], HPHYS + H_PML4 + UPPER
 	mov dword [ebp + H_PML5 + 511 * 8], HPHYS + H_PML4 + UPPER
+	; nested paging: the NPT slot (L2 gpa HB_L2_GPA_BASE + x -> x, 2 MiB
+	; leaves with A|D: the CPU never writes them) and L2's window tables
+	mov dword [ebp + H_NPDPT + 0 * 8], HPHYS + H_NPD0 + UPPER
+	mov dword [ebp + H_NPDPT + 3 * 8], HPHYS + H_NPD3 + UPPER
+	mov dword [ebp + H_NPD0 + (HPHYS >> 21) * 8], HPHYS + LEAF_RW + PTE_U + PTE_PS
+	mov dword [ebp + H_NPD0 + (HPHYS >> 21) * 8 + 8], HPHYS + 0x200000 + LEAF_RW + PTE_U + PTE_PS
+	mov dword [ebp + H_NPD3 + 511 * 8], 0xFFE00000 + LEAF_RW + PTE_U + PTE_PS
+	mov dword [ebp + H_L2PDPT + 511 * 8], HPHYS + H_L2PD + UPPER
+	mov dword [ebp + H_L2PDPT + 511 * 8 + 4], HB_L2_GPA_BASE >> 32
+	mov dword [ebp + H_L2PD + 511 * 8], HPHYS + H_L2PT + UPPER
+	mov dword [ebp + H_L2PD + 511 * 8 + 4], HB_L2_GPA_BASE >> 32
+	mov dword [ebp + H_L2PT + L2_STK_IDX * 8], HPHYS + L2_SSTACK + LEAF_RW
+	mov dword [ebp + H_L2PT + L2_STK_IDX * 8 + 4], HB_L2_GPA_BASE >> 32
+	mov dword [ebp + H_L2PT + L2_STK_IDX * 8 + 8], HPHYS + L2_USTACK + LEAF_RW + PTE_U
+	mov dword [ebp + H_L2PT + L2_STK_IDX * 8 + 12], HB_L2_GPA_BASE >> 32
+	xor ecx, ecx
+.l2rom:
+	mov eax, [ebp + H_PT_HI + (ROM_PT_IDX + ecx) * 8]
+	mov [ebp + H_L2PT + (ROM_PT_IDX + ecx) * 8], eax
+	mov dword [ebp + H_L2PT + (ROM_PT_IDX + ecx) * 8 + 4], HB_L2_GPA_BASE >> 32
+	inc ecx
+	cmp ecx, 16
+	jb .l2rom
 	mov ecx, 7
 .slots:
 	mov dword [ebp + V_SLOTC + ecx * 4], 1	; never a page address
@@ -158,6 +181,7 @@ stubs_%1:
 	align 16
 	STUBS 64
 	ROUTINES64 sup64, sup_done_64
+	ROUTINES64 l2s64, vmm
 
 ; ---------------------------------------------------------------- tables
 	align 16
@@ -165,6 +189,8 @@ stubs_%1:
 	ROUTINE_TABLE usr32
 	ROUTINE_TABLE sup64
 	ROUTINE_TABLE usr64
+	ROUTINE_TABLE l2s64
+	ROUTINE_TABLE l2u64
 
 	align 8
 gdt_tmpl:
@@ -232,6 +258,7 @@ idtr_win64:	dw 256 * 16 - 1
 	ROUTINES32 usr32, user
 	bits 64
 	ROUTINES64 usr64, user
+	ROUTINES64 l2u64, vmm
 
 ; ---------------------------------------------------------------- reset
 %if ($ - $$) > 0xF000

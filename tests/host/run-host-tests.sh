@@ -25,7 +25,7 @@ tail -1 "$out"
 # an entry nothing exercises is an entry without evidence.
 if [ "$runner" = qemu-tcg ]; then
 	for id in tcg-rsvd-p tcg-pae-pdpte-memory tcg-1g-without-pdpe1gb tcg-amd-pml4e-bit8 \
-		tcg-smm-save-partial; do
+		tcg-npf-rsvd-p tcg-amd-npt-bit8 tcg-npf-fetch-smep tcg-smm-save-partial; do
 		if ! grep -q "explained ($id:" "$out"; then
 			echo "run-host-tests: known divergence $id was not exercised"
 			exit 1

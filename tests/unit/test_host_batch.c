@@ -98,6 +98,8 @@ static void test_records_max_counts_observing_and_malformed_commands(void **stat
 		mk(HB_OP_CR3, 0, 0, 0), /* yes */
 		mk(HB_OP_SMI, 0, 0x30000, 0), /* yes */
 		mk(HB_OP_RSM, 0, 0, 0), /* yes (OK, or the #UD outside SMM) */
+		mk(HB_OP_VMRUN_MODE, 0, 0, 0), /* yes (OK, CONFLICT, BAD) */
+		mk(HB_OP_VMEXIT, 0, 0, 0), /* no */
 		mk(HB_NR_OPS, 0, 0, 0), /* bad op */
 	};
 
@@ -106,7 +108,7 @@ static void test_records_max_counts_observing_and_malformed_commands(void **stat
 	assert_int_equal(hb_records_max(&b), 0);
 	for (size_t i = 0; i < MSC_ARRAY_SIZE(cmds); i++)
 		assert_int_equal(hb_push(&b, &cmds[i]), 0);
-	assert_int_equal(hb_records_max(&b), 12);
+	assert_int_equal(hb_records_max(&b), 13);
 	hb_free(&b);
 }
 
@@ -118,6 +120,8 @@ static void test_op_and_status_names(void **state)
 	assert_string_equal(hb_op_name(HB_OP_CR3), "cr3");
 	assert_string_equal(hb_op_name(HB_OP_SMI), "smi");
 	assert_string_equal(hb_op_name(HB_OP_RSM), "rsm");
+	assert_string_equal(hb_op_name(HB_OP_VMRUN_MODE), "vmrun-mode");
+	assert_string_equal(hb_op_name(HB_OP_VMEXIT), "vmexit");
 	assert_string_equal(hb_op_name(HB_NR_OPS), "?");
 	for (u8 op = 0; op < HB_NR_OPS; op++)
 		assert_string_not_equal(hb_op_name(op), "?");
@@ -165,7 +169,15 @@ static const struct {
 	{"HB_OP_CR3", HB_OP_CR3},
 	{"HB_OP_SMI", HB_OP_SMI},
 	{"HB_OP_RSM", HB_OP_RSM},
+	{"HB_OP_VMRUN_MODE", HB_OP_VMRUN_MODE},
+	{"HB_OP_VMEXIT", HB_OP_VMEXIT},
 	{"HB_NR_OPS", HB_NR_OPS},
+	{"HB_L2_GPA_BASE", HB_L2_GPA_BASE},
+	{"HB_L2_NPT_SLOT", HB_L2_NPT_SLOT},
+	{"HB_RF_NPF", HB_RF_NPF},
+	{"HB_RF_EXIT", HB_RF_EXIT},
+	{"HB_SVM_EXIT_NPF", HB_SVM_EXIT_NPF},
+	{"HB_SVM_EXIT_VMMCALL", HB_SVM_EXIT_VMMCALL},
 	{"HB_SMM_HANDLER_OFF", HB_SMM_HANDLER_OFF},
 	{"HB_SMM_SAVE_OFF", HB_SMM_SAVE_OFF},
 	{"HB_SMM_STUB_BYTES", HB_SMM_STUB_BYTES},
@@ -195,17 +207,20 @@ static const struct {
 	{"CMD_CPL", OFF(hb_cmd, cpl)},
 	{"CMD_FLAGS", OFF(hb_cmd, flags)},
 	{"CMD_ID", OFF(hb_cmd, id)},
+	{"CMD_ASID", OFF(hb_cmd, asid)},
 	{"CMD_A", OFF(hb_cmd, a)},
 	{"CMD_B", OFF(hb_cmd, b)},
 	{"CMD_C", OFF(hb_cmd, c)},
 	{"CMD_D", OFF(hb_cmd, d)},
 	{"CMD_E", OFF(hb_cmd, e)},
+	{"CMD_F", OFF(hb_cmd, f)},
 	{"CMD_SIZEOF", sizeof(struct hb_cmd)},
 	{"REC_CMD", OFF(hb_record, cmd)},
 	{"REC_ID", OFF(hb_record, id)},
 	{"REC_OP", OFF(hb_record, op)},
 	{"REC_STATUS", OFF(hb_record, status)},
 	{"REC_VECTOR", OFF(hb_record, vector)},
+	{"REC_RFLAGS", OFF(hb_record, rflags)},
 	{"REC_ERROR_CODE", OFF(hb_record, error_code)},
 	{"REC_CR2", OFF(hb_record, cr2)},
 	{"REC_VALUE", OFF(hb_record, value)},

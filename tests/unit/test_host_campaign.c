@@ -140,6 +140,50 @@ static void test_shards_partition_a_campaign(void **state)
 	}
 }
 
+/* Nested-paging episodes (host/campaign.c gen_nested): only in 4-level
+ * scenarios, a vmentry with NPT and its vmexit, and the lowering turns the
+ * vmentry into a VMRUN_MODE with L2 accesses after it. */
+static void test_nested_episodes_are_4level_and_lowered(void **state)
+{
+	unsigned episodes = 0;
+
+	(void)state;
+	for (u32 i = 0; i < 120; i++) {
+		struct camp_scenario cs;
+		struct scenario s;
+		struct scn_error e;
+		struct lower_result lr;
+		char *json = gen_json(1, i, false, &cs);
+		bool vmrun = false, l2_access = false;
+
+		assert_non_null(json);
+		if (!strstr(json, "vmentry")) {
+			free(json);
+			camp_free(&cs);
+			continue;
+		}
+		episodes++;
+		assert_non_null(strstr(json, "(4level)"));
+		assert_non_null(strstr(json, "\"npt\": true"));
+		assert_non_null(strstr(json, "\"op\": \"vmexit\""));
+		assert_int_equal(scn_load_buffer("gen.json", json, strlen(json), &s, &e), 0);
+		assert_int_equal(host_lower(&s, i, &lr, &e), 0);
+		for (u32 k = 0; k < lr.batch.ncmds; k++) {
+			l2_access |= vmrun && lr.batch.cmds[k].op == HB_OP_ACCESS &&
+				     (lr.batch.cmds[k].a >> 12) >= 0x600 &&
+				     (lr.batch.cmds[k].a >> 12) < 0x604;
+			vmrun |= lr.batch.cmds[k].op == HB_OP_VMRUN_MODE;
+		}
+		assert_true(vmrun);
+		assert_true(l2_access);
+		host_lower_free(&lr);
+		scn_free(&s);
+		free(json);
+		camp_free(&cs);
+	}
+	assert_true(episodes >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_generated_scenarios_load_lower_and_cover_the_modes),
 		cmocka_unit_test(test_keep_mask_drops_steps),
 		cmocka_unit_test(test_shards_partition_a_campaign),
+		cmocka_unit_test(test_nested_episodes_are_4level_and_lowered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

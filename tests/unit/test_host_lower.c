@@ -325,7 +325,12 @@ static struct hb_record *perfect_records(const struct lower_result *lr)
 		r[i].op = p->op;
 		r[i].status = HB_ST_OK;
 		r[i].vector = HB_NO_VECTOR;
-		if (p->op == HB_OP_ACCESS) {
+		if (p->op == HB_OP_ACCESS && p->outcomes[0].npf) {
+			r[i].rflags = HB_RF_NPF;
+			r[i].value = p->outcomes[0].exitinfo1;
+			r[i].error_code = (u32)p->outcomes[0].exitinfo1;
+			r[i].cr2 = p->outcomes[0].exitinfo2;
+		} else if (p->op == HB_OP_ACCESS) {
 			r[i].vector = p->outcomes[0].vector;
 			r[i].error_code = p->outcomes[0].error_code;
 			r[i].cr2 = p->outcomes[0].cr2;
@@ -432,9 +437,10 @@ static void test_compare_classifies_synthetic_records(void **state)
  * its divergence (tcg-rsvd-p is exercised above). */
 static void test_known_table_entries_have_evidence(void **state)
 {
-	static const char *const ids[] = {"tcg-rsvd-p", "tcg-pae-pdpte-memory",
-					  "tcg-1g-without-pdpe1gb", "tcg-amd-pml4e-bit8",
-					  "tcg-smm-save-partial"};
+	static const char *const ids[] = {
+		"tcg-rsvd-p",	      "tcg-pae-pdpte-memory", "tcg-1g-without-pdpe1gb",
+		"tcg-amd-pml4e-bit8", "tcg-npf-rsvd-p",	      "tcg-amd-npt-bit8",
+		"tcg-npf-fetch-smep", "tcg-smm-save-partial"};
 	size_t n;
 	const struct known_divergence *t = host_known_table(&n);
 
@@ -499,6 +505,80 @@ static void test_known_predicates_are_narrow(void **state)
 	assert_string_equal(explain_id(&p, &r), "");
 	p.outcomes[0].error_code = 0x1; /* not a reserved-bit fault */
 	p.fault_pte = 0x100107;
+	assert_string_equal(explain_id(&p, &r), "");
+
+	/* L2 #NPF on a reserved bit: EXITINFO1 without P (and nothing else), and
+	 * an nPML4E bit 8 walked past; neither for another runner. */
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	p.op = HB_OP_ACCESS;
+	p.size = 8;
+	p.noutcomes = 1;
+	p.outcomes[0] = (struct lower_outcome){.vector = HB_NO_VECTOR,
+					       .npf = true,
+					       .exitinfo1 = 0x10000000dULL,
+					       .exitinfo2 = 0x300000};
+	r.status = HB_ST_OK;
+	r.vector = HB_NO_VECTOR;
+	r.rflags = HB_RF_NPF;
+	r.value = 0x10000000cULL;
+	r.cr2 = 0x300000;
+	assert_string_equal(explain_id(&p, &r), "tcg-npf-rsvd-p");
+	assert_null(host_known_explain("kvm", &p, &r));
+	r.value = 0x100000008ULL; /* U missing too */
+	assert_string_equal(explain_id(&p, &r), "");
+	r.value = 0x10000000cULL;
+	r.cr2 = 0x301000; /* another gpa */
+	assert_string_equal(explain_id(&p, &r), "");
+	r.cr2 = 0x300000;
+	p.outcomes[0].exitinfo1 = 0x100000005ULL; /* not a reserved-bit #NPF */
+	r.value = 0x100000004ULL;
+	assert_string_equal(explain_id(&p, &r), "");
+	p.outcomes[0].exitinfo1 = 0x10000000dULL;
+	r.rflags = 0; /* completed: only with the nPML4E bit 8 marked */
+	r.value = 0;
+	assert_string_equal(explain_id(&p, &r), "");
+	p.fault_level = 4;
+	p.fault_pte = 0x803107;
+	assert_string_equal(explain_id(&p, &r), "tcg-amd-npt-bit8");
+	r.vector = 14; /* L2's #PF instead */
+	assert_string_equal(explain_id(&p, &r), "");
+	r.vector = HB_NO_VECTOR;
+	p.fault_pte = 0x803007; /* bit 8 clear */
+	assert_string_equal(explain_id(&p, &r), "");
+	p.fault_pte = 0x803107;
+	p.fault_level = 3;
+	assert_string_equal(explain_id(&p, &r), "");
+	p.fault_level = 4;
+	p.outcomes[0].npf = false; /* an L1 outcome */
+	p.outcomes[0].vector = HB_NO_VECTOR;
+	assert_string_equal(explain_id(&p, &r), "");
+
+	/* L2 fetch #NPF without the fetch bit: only with L1's SMEP and no NXE. */
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	p.op = HB_OP_ACCESS;
+	p.size = 1;
+	p.noutcomes = 1;
+	p.outcomes[0] = (struct lower_outcome){.vector = HB_NO_VECTOR,
+					       .npf = true,
+					       .exitinfo1 = 0x100000014ULL,
+					       .exitinfo2 = 0x380000};
+	p.l1_smep_no_nx = true;
+	r.status = HB_ST_OK;
+	r.vector = HB_NO_VECTOR;
+	r.rflags = HB_RF_NPF;
+	r.value = 0x100000004ULL;
+	r.cr2 = 0x380000;
+	assert_string_equal(explain_id(&p, &r), "tcg-npf-fetch-smep");
+	r.value = 0x100000006ULL; /* W too */
+	assert_string_equal(explain_id(&p, &r), "");
+	r.value = 0x100000004ULL;
+	p.l1_smep_no_nx = false; /* L1 with NXE: the bit is due */
+	assert_string_equal(explain_id(&p, &r), "");
+	p.l1_smep_no_nx = true;
+	p.outcomes[0].exitinfo1 = 0x100000004ULL; /* no fetch bit predicted */
+	r.value = 0x100000000ULL;
 	assert_string_equal(explain_id(&p, &r), "");
 
 	/* SMM save area: exactly the old bytes where TCG stores nothing. */
@@ -709,6 +789,220 @@ static void test_smm_without_long_mode_is_skipped(void **state)
 	host_lower_free(&lr);
 }
 
+/* Nested paging (docs/host.md "Nested paging"): mmu/17's vmentry becomes a
+ * VMRUN_MODE with L2's registers, nCR3, L2's root and the ASID; its L2
+ * accesses ACCESS with the simulator's outcome (an #NPF with EXITINFO1/2);
+ * its vmexit a VMEXIT. */
+static void test_nested_npt_lowers_vmrun_mode_and_npf(void **state)
+{
+	struct lower_result lr;
+	const struct lower_pred *p;
+	const struct hb_cmd *c;
+	struct cmp_item items[64];
+	struct cmp_summary sum;
+	struct hb_record *recs;
+	u32 vm, ok, npf, n;
+
+	(void)state;
+	lower_file("scenarios/mmu/17-nested-npt.json", &lr);
+	vm = find_cmd(&lr, HB_OP_VMRUN_MODE, 9, 0);
+	c = &lr.batch.cmds[vm];
+	assert_int_equal(c->a, 0x80010001);
+	assert_int_equal(c->b, 0x1000);
+	assert_int_equal(c->c, 0x20);
+	assert_int_equal(c->d, 0x900);
+	assert_int_equal(c->e, 0x10000);
+	assert_int_equal(c->f, 0x1000); /* L2 gpa 0x1000 -> L1 0x1000 (NPT identity) */
+	assert_int_equal(c->asid, 1);
+	assert_int_equal(pred_of(&lr, vm)->op, HB_OP_VMRUN_MODE);
+	assert_int_equal(pred_of(&lr, vm)->outcomes[0].vector, HB_NO_VECTOR);
+	ok = find_cmd(&lr, HB_OP_ACCESS, 10, vm);
+	p = pred_of(&lr, ok);
+	assert_false(p->outcomes[0].npf);
+	assert_int_equal(p->outcomes[0].vector, HB_NO_VECTOR);
+	assert_true(p->outcomes[0].has_value);
+	npf = find_cmd(&lr, HB_OP_ACCESS, 11, ok);
+	assert_int_equal(lr.batch.cmds[npf].kind, HB_KIND_WRITE);
+	assert_int_equal(lr.batch.cmds[npf].b, 1);
+	p = pred_of(&lr, npf);
+	assert_int_equal(p->noutcomes, 1);
+	assert_true(p->outcomes[0].npf);
+	assert_int_equal(p->outcomes[0].exitinfo1, 0x100000007ULL);
+	assert_int_equal(p->outcomes[0].exitinfo2, 0x200000);
+	(void)find_cmd(&lr, HB_OP_VMEXIT, 12, npf);
+	(void)find_cmd(&lr, HB_OP_VMRUN_MODE, 13, npf);
+	(void)find_cmd(&lr, HB_OP_VMEXIT, 15, npf);
+	assert_false(has_note(&lr, 9, "skipped"));
+	assert_false(has_note(&lr, 11, "skipped"));
+	{
+		char buf[160];
+
+		host_lower_format_outcome(&p->outcomes[0], buf, sizeof(buf));
+		assert_string_equal(buf, "#NPF exitinfo1 0x100000007 exitinfo2 0x200000");
+	}
+
+	/* the comparison: the #NPF record matches; EXITINFO1 without P, EXITINFO2
+	 * elsewhere, an L2 #PF or a completion instead are unexplained; so is an
+	 * #NPF where a completion was predicted */
+	assert_true(lr.npreds <= 64);
+	recs = perfect_records(&lr);
+	host_compare(&lr, recs, lr.npreds, "qemu-tcg", items, &n, &sum);
+	assert_int_equal(sum.unexplained, 0);
+	assert_int_equal(sum.match, lr.npreds);
+	for (int k = 0; k < 5; k++) {
+		struct hb_record *r = rec_of(recs, &lr, k == 4 ? ok : npf);
+		const struct hb_record keep = *r;
+
+		switch (k) {
+		case 0:
+			r->value &= ~1ULL; /* P clear */
+			break;
+		case 1:
+			r->cr2 += 0x1000;
+			break;
+		case 2:
+			r->rflags = 0;
+			r->vector = 14;
+			break;
+		case 3:
+			r->rflags = 0;
+			break;
+		case 4:
+			r->rflags = HB_RF_NPF;
+			break;
+		}
+		host_compare(&lr, recs, lr.npreds, "qemu-tcg", items, &n, &sum);
+		assert_int_equal(sum.unexplained, 1);
+		*r = keep;
+	}
+	free(recs);
+	host_lower_free(&lr);
+}
+
+/* known/tcg-npt-reserved: the reserved-bit #NPFs are predicted as KVM gives
+ * them; only the one whose NPT walk has nothing reserved but nPML4E bit 8 is
+ * marked for tcg-amd-npt-bit8. */
+static void test_nested_npt_reserved_bits_marked(void **state)
+{
+	struct lower_result lr;
+	const struct lower_pred *p;
+	u32 rsvd, bit8;
+
+	(void)state;
+	lower_file("tests/host/known/tcg-npt-reserved.json", &lr);
+	rsvd = find_cmd(&lr, HB_OP_ACCESS, 12, 0);
+	bit8 = find_cmd(&lr, HB_OP_ACCESS, 13, rsvd);
+	p = pred_of(&lr, rsvd);
+	assert_true(p->outcomes[0].npf);
+	assert_int_equal(p->outcomes[0].exitinfo1, 0x10000000dULL);
+	assert_int_equal(p->fault_level, 0);
+	p = pred_of(&lr, bit8);
+	assert_int_equal(p->outcomes[0].exitinfo2, 0x10000005000ULL);
+	assert_int_equal(p->fault_level, 4);
+	assert_int_equal(p->fault_pte, 0x803107);
+	assert_false(p->l1_smep_no_nx);
+	host_lower_free(&lr);
+	lower_file("tests/host/known/tcg-npf-fetch-smep.json", &lr);
+	p = pred_of(&lr, find_cmd(&lr, HB_OP_ACCESS, 10, 0));
+	assert_true(p->l1_smep_no_nx);
+	assert_int_equal(p->outcomes[0].exitinfo1, 0x100000014ULL);
+	host_lower_free(&lr);
+}
+
+/* A nested scenario whose step 5 maps %s: L1 4-level, NPT at 0x10000, L2 root
+ * 0x1000, one L2 access (step 8), vmexit, an L1 access (step 10). */
+static const char nested_fmt[] =
+	"{\"version\": 1, \"name\": \"t\", \"machine\": {\"vendor\": \"amd\", \"features\": "
+	"[\"nx\", \"pae\", \"pse\", \"lm\", \"svm\", \"npt\"], \"tdp\": \"npt\", \"memslots\": "
+	"[{\"gpa\": \"0x0\", \"size\": \"0x1000000\"}], \"pt_pool\": {\"as\": 0, \"gpa\": "
+	"\"0x800000\", \"size\": \"0x100000\"}},\n"
+	"\"steps\": [\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x2000\", \"va\": \"0x5000\", "
+	"\"pa\": \"0x5000\", \"flags\": \"P|W|A|D\"},\n"
+	"{\"op\": \"set\", \"cr0\": \"PE\", \"cr4\": \"PAE\", \"efer\": \"LME|NXE\", \"cr3\": "
+	"\"0x2000\"},\n"
+	"{\"op\": \"set\", \"cr0\": \"PE|PG|WP\", \"cs_l\": 1},\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x10000\", \"va\": \"0x0\", "
+	"\"pa\": \"0x0\", \"size\": \"2m\", \"flags\": \"P|W|U\"},\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x10000\", \"va\": \"0x800000\", "
+	"\"pa\": \"0x800000\", \"size\": \"2m\", \"flags\": \"P|W|U\"},\n"
+	"%s,\n"
+	"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x1000\", \"va\": \"0x600000\", "
+	"\"pa\": \"0x5000\", \"flags\": \"P|W|A|D\"},\n"
+	"{\"op\": \"vmentry\", \"svm\": {\"ncr3\": \"0x10000\", \"asid\": 1, \"npt\": true}, "
+	"\"l2\": {\"cr0\": \"PE|PG|WP\", \"cr4\": \"PAE\", \"efer\": \"LME|NXE\", \"cr3\": "
+	"\"0x1000\", \"cs_l\": 1}},\n"
+	"{\"op\": \"access\", \"va\": \"0x600000\", \"kind\": \"read\"},\n"
+	"{\"op\": \"vmexit\"},\n"
+	"{\"op\": \"access\", \"va\": \"0x5000\", \"kind\": \"read\"}\n"
+	"]}";
+
+static void lower_nested(const char *step5, struct lower_result *lr)
+{
+	char json[4096];
+
+	snprintf(json, sizeof(json), nested_fmt, step5);
+	lower_text(json, lr);
+}
+
+/* The harness's slots in use: the vmentry and its L2 access are skipped with
+ * the reason, the L1 access after the vmexit is still lowered. */
+static void test_nested_slot_conflicts_skip_the_vmentry(void **state)
+{
+	static const char *const step5[] = {
+		/* nPML4E 1: L2 gpa 512 GiB */
+		"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x10000\", \"va\": "
+		"\"0x8000000000\", \"pa\": \"0x0\", \"size\": \"2m\", \"flags\": \"P|W|U\"}",
+		/* L2's PML4E 511 */
+		"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x1000\", \"va\": "
+		"\"0xffffff8000000000\", \"pa\": \"0x5000\", \"flags\": \"P|W\"}",
+		/* no conflict */
+		"{\"op\": \"map\", \"format\": \"4level\", \"root\": \"0x1000\", \"va\": "
+		"\"0x7000\", \"pa\": \"0x5000\", \"flags\": \"P|W\"}",
+	};
+	static const char *const why[] = {"harness NPT slot conflict", "L2's PML4E 511 is present",
+					  NULL};
+	struct lower_result lr;
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		bool vmrun = false;
+
+		lower_nested(step5[k], &lr);
+		for (u32 i = 0; i < lr.batch.ncmds; i++)
+			vmrun |= lr.batch.cmds[i].op == HB_OP_VMRUN_MODE;
+		assert_int_equal(vmrun, why[k] == NULL);
+		if (why[k]) {
+			assert_true(has_note(&lr, 7, why[k]));
+			assert_true(has_note(&lr, 8, why[k]));
+			assert_true(has_note(&lr, 9, "vmexit: its vmentry was not lowered"));
+		} else {
+			(void)find_cmd(&lr, HB_OP_ACCESS, 8, 0);
+			(void)find_cmd(&lr, HB_OP_VMEXIT, 9, 0);
+		}
+		(void)find_cmd(&lr, HB_OP_ACCESS, 10, 0);
+		host_lower_free(&lr);
+	}
+}
+
+/* What stays skipped says why: nested virtualization without NPT (mmu/18),
+ * L1 in 32-bit paging (history/04). */
+static void test_nested_unprobed_configurations_are_skipped(void **state)
+{
+	struct lower_result lr;
+
+	(void)state;
+	lower_file("scenarios/mmu/18-nested-shadow.json", &lr);
+	assert_true(has_note(&lr, 5, "vmentry: nested virtualization without NPT"));
+	assert_true(has_note(&lr, 7, "nested virtualization without NPT"));
+	host_lower_free(&lr);
+	lower_file("scenarios/history/04-shadow-nx-nested-npt.json", &lr);
+	assert_true(has_note(&lr, 20, "L1 is not in a probed 4-level paging mode"));
+	for (u32 i = 0; i < lr.batch.ncmds; i++)
+		assert_int_not_equal(lr.batch.cmds[i].op, HB_OP_VMRUN_MODE);
+	host_lower_free(&lr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +1019,10 @@ int main(void)
 		cmocka_unit_test(test_smm_kept_bytes_predicted_for_tcg),
 		cmocka_unit_test(test_smm_save_area_store_in_smm_is_not_lowered),
 		cmocka_unit_test(test_smm_without_long_mode_is_skipped),
+		cmocka_unit_test(test_nested_npt_lowers_vmrun_mode_and_npf),
+		cmocka_unit_test(test_nested_slot_conflicts_skip_the_vmentry),
+		cmocka_unit_test(test_nested_unprobed_configurations_are_skipped),
+		cmocka_unit_test(test_nested_npt_reserved_bits_marked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

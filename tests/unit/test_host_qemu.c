@@ -663,6 +663,136 @@ static void test_throughput(void **state)
 	tb_free(&t);
 }
 
+/*
+ * Nested paging (docs/host.md "Nested paging"): L1 in 4-level paging, L2 in
+ * 4-level paging under an NPT. L2's tables are at L2 gpa 0x400000 (NPT: a 2 MiB
+ * identity leaf); L2 va 0x600000 + i pages -> L2 gpa 0x800000 + i pages, whose
+ * NPT leaf table maps page 0 to L1 0x900000 and nothing else; L2 va 0xa00000's
+ * page table is at L2 gpa 0xc00000, which the NPT does not map.
+ */
+#define N_NCR3 0x300000ULL
+#define N_L2CR3 0x400000ULL
+#define N_L2VA 0x600000ULL
+#define N_L2GPA 0x800000ULL
+#define N_L1PA 0x900000ULL
+#define N_PS 0x80ULL
+
+static u32 vmrun_mode(struct tb *t, u64 ncr3, u64 l2root, u32 asid)
+{
+	struct hb_cmd c = {.op = HB_OP_VMRUN_MODE,
+			   .a = CR0_BASE | CR0_WP,
+			   .b = N_L2CR3,
+			   .c = CR4_PAE,
+			   .d = EFER_LME | EFER_NXE,
+			   .e = ncr3,
+			   .f = l2root,
+			   .asid = asid};
+
+	return push(t, c);
+}
+
+static u32 acc8(struct tb *t, u8 kind, u8 cpl, u64 va, u64 v)
+{
+	struct hb_cmd c = {
+		.op = HB_OP_ACCESS, .kind = kind, .size = 8, .cpl = cpl, .a = va, .b = v};
+
+	return push(t, c);
+}
+
+static void want_npf(struct tb *t, u32 idx, const char *what, u64 ei1, u64 ei2)
+{
+	const struct hb_record *r = rec(t, idx);
+
+	if (r->status != HB_ST_OK || r->vector != HB_NO_VECTOR || r->rflags != HB_RF_NPF ||
+	    r->value != ei1 || r->cr2 != ei2 || r->error_code != (u32)ei1) {
+		print_error("nested: %s: want #NPF exitinfo1 0x%llx exitinfo2 0x%llx, got %s "
+			    "vector 0x%x rflags 0x%x value 0x%llx cr2 0x%llx\n",
+			    what, (unsigned long long)ei1, (unsigned long long)ei2,
+			    hb_status_name(r->status), r->vector, r->rflags,
+			    (unsigned long long)r->value, (unsigned long long)r->cr2);
+		fail();
+	}
+}
+
+static void test_nested_npt(void **state)
+{
+	static const struct mode l1 = {"4-level (L1 of nested)", F4L, CR4_PAE, EFER_LME | EFER_NXE};
+	struct tb t = {.m = &l1};
+	u32 vm, ok_r, ok_w, ok_x, final, table, pf, cpl3, back, conf, after_pa, npte, l1acc;
+
+	(void)state;
+	if (!tcg) {
+		skip(); /* the facts are TCG's; KVM's nested SVM is another CPU */
+		return;
+	}
+	hb_init(&t.b);
+	scenario(&t);
+	leaf(&t, 0, P | W);
+	op(&t, HB_OP_ZERO, 0, N_NCR3, 0x4000);
+	op(&t, HB_OP_ZERO, 0, N_L2CR3, 0x4000);
+	op(&t, HB_OP_ZERO, 0, N_L2GPA, 0x1000);
+	op(&t, HB_OP_ZERO, 0, N_L1PA, 0x1000);
+	op(&t, HB_OP_ZERO, 0, 0xa00000, 0x1000);
+	/* NPT: PML4 -> PDPT -> PD; PD[2] 2 MiB identity (L2's tables), PD[4] -> PT */
+	wr(&t, N_NCR3, (N_NCR3 + 0x1000) | P | W | U, 8);
+	wr(&t, N_NCR3 + 0x1000, (N_NCR3 + 0x2000) | P | W | U, 8);
+	wr(&t, N_NCR3 + 0x2000 + 2 * 8, N_L2CR3 | P | W | U | N_PS, 8);
+	wr(&t, N_NCR3 + 0x2000 + 4 * 8, (N_NCR3 + 0x3000) | P | W | U, 8);
+	wr(&t, N_NCR3 + 0x3000, N_L1PA | P | W | U, 8);
+	/* L2: va 0x600000 -> PT at gpa 0x403000; va 0xa00000 -> PT at gpa 0xc00000 */
+	wr(&t, N_L2CR3, (N_L2CR3 + 0x1000) | P | W | U, 8);
+	wr(&t, N_L2CR3 + 0x1000, (N_L2CR3 + 0x2000) | P | W | U, 8);
+	wr(&t, N_L2CR3 + 0x2000 + 3 * 8, (N_L2CR3 + 0x3000) | P | W | U, 8);
+	wr(&t, N_L2CR3 + 0x2000 + 5 * 8, 0xc00000ULL | P | W | U, 8);
+	wr(&t, N_L2CR3 + 0x3000, N_L2GPA | P | W | U, 8);
+	wr(&t, N_L2CR3 + 0x3000 + 8, (N_L2GPA + 0x1000) | P | W | U, 8);
+	wr(&t, N_L1PA, 0x1122334455667788ULL, 8);
+	wr(&t, N_L1PA + 0x10, 0xc3, 1); /* RET for the fetch */
+	mode_on(&t, CR0_WP, 0, 0);
+	vm = vmrun_mode(&t, N_NCR3, N_L2CR3, 1);
+	ok_r = acc8(&t, HB_KIND_READ, 0, N_L2VA, 0);
+	ok_w = acc8(&t, HB_KIND_WRITE, 3, N_L2VA + 8, 0xabcdef);
+	{
+		struct hb_cmd c = {
+			.op = HB_OP_ACCESS, .kind = HB_KIND_FETCH, .size = 1, .a = N_L2VA + 0x10};
+
+		ok_x = push(&t, c);
+	}
+	final = acc8(&t, HB_KIND_READ, 0, N_L2VA + 0x1000, 0);
+	table = acc8(&t, HB_KIND_READ, 0, 0xa00000, 0);
+	pf = acc8(&t, HB_KIND_WRITE, 0, N_L2VA + 0x2000, 1);
+	cpl3 = acc8(&t, HB_KIND_WRITE, 3, N_L2VA + 0x1000, 1);
+	after_pa = rd(&t, N_L1PA + 8);
+	npte = rd(&t, N_NCR3 + 0x3000);
+	op(&t, HB_OP_VMEXIT, 0, 0, 0);
+	l1acc = acc(&t, HB_KIND_READ, 0, false, VA, 0);
+	/* a scenario NPT entry in the harness's slot: CONFLICT */
+	wr(&t, N_NCR3 + 8, 0x5000 | P | W | U, 8);
+	conf = vmrun_mode(&t, N_NCR3, N_L2CR3, 2);
+	back = rd(&t, N_L2CR3 + 511 * 8);
+	run_batch(&t);
+
+	want(&t, vm, "VMRUN_MODE", HB_NO_VECTOR, 0, 0);
+	want(&t, ok_r, "L2 read", HB_NO_VECTOR, 0, 0);
+	want_val(&t, ok_r, "L2 read's value", 0x1122334455667788ULL);
+	want(&t, ok_w, "L2 CPL3 write", HB_NO_VECTOR, 0, 0);
+	want(&t, ok_x, "L2 fetch (RET)", HB_NO_VECTOR, 0, 0);
+	want_val(&t, after_pa, "the L2 write in L1's memory", 0xabcdef);
+	/* a missing nested PTE of the final gpa: EXITINFO1 bit 32 | U, EXITINFO2 the gpa */
+	want_npf(&t, final, "final gpa not mapped", (1ULL << 32) | U, N_L2GPA + 0x1000);
+	/* ... of a guest page table: bit 33 | U (the walk's access), the table's gpa */
+	want_npf(&t, table, "guest table not mapped", (1ULL << 33) | U | W, 0xc00000);
+	want_npf(&t, cpl3, "final gpa not mapped, write", (1ULL << 32) | U | W, N_L2GPA + 0x1000);
+	/* L2's own #PF (intercepted): error code and the address */
+	want(&t, pf, "L2 #PF", 14, 0x2, N_L2VA + 0x2000);
+	/* the nested leaf of a data page: A and D from the L2 accesses */
+	want_val(&t, npte, "nested PTE A|D", N_L1PA | P | W | U | A | D);
+	want(&t, l1acc, "L1 read after VMEXIT", HB_NO_VECTOR, 0, 0);
+	assert_int_equal(rec(&t, conf)->status, HB_ST_CONFLICT);
+	want_val(&t, back, "L2 window entry", HB_L2_GPA_BASE + 0x0C01B000ULL + (P | W | U | A));
+	tb_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_smi_rsm_in_pae_mode),
 		cmocka_unit_test(test_smi_rsm_in_4level_mode),
 		cmocka_unit_test(test_bad_magic_fails_the_run),
+		cmocka_unit_test(test_nested_npt),
 		cmocka_unit_test(test_throughput),
 	};
 	const char *name = getenv("MSCOPE_TEST_RUNNER");
