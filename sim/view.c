@@ -237,3 +237,16 @@ bool sim_view_vcpu_mmu(const struct sim *sim, u16 vcpu, struct sim_vcpu_mmu_view
 	out->root_cache_evictions = v->mmu.root_stats.evictions;
 	return true;
 }
+
+bool sim_view_nested_tdp(const struct sim *sim, u16 vcpu, struct walk_cfg *l1_tdp)
+{
+	const struct sim_vcpu *v;
+
+	if (!sim || !sim->mc || vcpu >= sim->mc->nvcpus)
+		return false;
+	v = &sim->mc->vcpu[vcpu];
+	if (!v->nested.active || !v->nested.tdp)
+		return false;
+	*l1_tdp = v->nested.l1_tdp;
+	return true;
+}

@@ -9,6 +9,7 @@
 #ifndef MSC_SIM_VIEW_H
 #define MSC_SIM_VIEW_H
 
+#include "cpu/walk.h"
 #include "sim/engine.h"
 
 #define SIM_VIEW_HASH_BUCKETS 4096u /* KVM_NUM_MMU_PAGES */
@@ -85,6 +86,14 @@ struct sim_vcpu_mmu_view {
 
 /* false for a vCPU index out of range or a machine without an MMU. */
 bool sim_view_vcpu_mmu(const struct sim *sim, u16 vcpu, struct sim_vcpu_mmu_view *out);
+
+/*
+ * Whether vCPU @vcpu runs L2 under nested EPT/NPT; then *@l1_tdp is L1's
+ * EPT/NPT as the architecture walks it (L2's guest-physical addresses, its
+ * page tables' included, go through it). False otherwise (L1, or L2 without
+ * nested paging: L2's guest-physical addresses are L1's).
+ */
+bool sim_view_nested_tdp(const struct sim *sim, u16 vcpu, struct walk_cfg *l1_tdp);
 
 /* ---- The timeline: exact seeking with checkpoints ---- */
 

@@ -457,7 +457,43 @@ struct gpt_ctx {
 	const struct walk_cfg *cfg;
 	const struct viz_step_rec *walk; /* lit path, or NULL */
 	u8 as;
+	/* L2 under nested EPT/NPT: table addresses are L2-physical, translated
+	 * through L1's tables; NULL otherwise */
+	const struct walk_cfg *l1_tdp;
+	const struct gmem *gmem;
 };
+
+/* Guest memory for a probe walk: read-only (a probe writes no A/D). */
+static void *gpt_map(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	const struct gpt_ctx *g = ctx;
+
+	*writable = false;
+	return gmem_hva(g->gmem, g->as, pa, len);
+}
+
+/* The L1 address of L2-physical @gpa through L1's EPT/NPT, or false. */
+static bool gpt_l1_address(const struct gpt_ctx *g, u64 gpa, u64 *out)
+{
+	struct walk_ctx wctx;
+	struct walk_req req;
+	struct walk_result res;
+
+	memset(&wctx, 0, sizeof(wctx));
+	memset(&req, 0, sizeof(req));
+	wctx.g = g->l1_tdp;
+	wctx.mem.map = gpt_map;
+	wctx.mem.ctx = (void *)g;
+	req.addr = gpa;
+	req.acc = WALK_ACC_READ;
+	req.cpl = 3; /* nested walks are user accesses (APM 15.25.5) */
+	req.flags = WALK_F_PROBE;
+	walk_translate(&wctx, &req, &res);
+	if (!res.ok)
+		return false;
+	*out = res.gpa;
+	return true;
+}
 
 static bool on_path(const struct gpt_ctx *g, u64 addr)
 {
@@ -502,6 +538,16 @@ static void gpt_table(struct lay *L, const struct gpt_ctx *g, u64 table, u8 leve
 
 	if (level < 1 || L->y >= L->c.y + L->c.h + 1)
 		goto count_only;
+	if (g->l1_tdp) {
+		u64 l1;
+
+		if (!gpt_l1_address(g, table, &l1)) {
+			rowf(L, C_MISS, 0, depth * 2 * L->cw,
+			     "table 0x%llx: not mapped by L1's EPT/NPT", (unsigned long long)table);
+			return;
+		}
+		table = l1;
+	}
 	if (!L->m->gmem || gmem_read(L->m->gmem, g->as, table, raw, sizeof(raw))) {
 		rowf(L, C_MISS, 0, depth * 2 * L->cw, "table 0x%llx: no memory behind it",
 		     (unsigned long long)table);
@@ -531,11 +577,17 @@ static void lay_gpt(struct lay *L, struct box b)
 	u16 v = L->ui->vcpu;
 	const struct walk_cfg *cfg = &m->cfg[v];
 	const struct cpu_regs *r = &m->snap.vcpu[v].r;
-	struct gpt_ctx g = {.cfg = cfg, .as = r->smm ? 1 : 0};
+	struct gpt_ctx g = {.cfg = cfg, .as = r->smm ? 1 : 0, .gmem = m->gmem};
 	char title[128];
 
-	snprintf(title, sizeof(title), "guest page tables, vCPU %u: %s, CR3 0x%llx%s", v,
-		 walk_fmt_name(cfg->fmt), (unsigned long long)r->cr3, r->smm ? " (SMM)" : "");
+	if (r->guest_mode && m->has_l2_tdp[v])
+		g.l1_tdp = &m->l2_tdp[v];
+
+	snprintf(title, sizeof(title), "guest page tables, vCPU %u: %s, CR3 0x%llx%s%s", v,
+		 walk_fmt_name(cfg->fmt), (unsigned long long)r->cr3, r->smm ? " (SMM)" : "",
+		 g.l1_tdp	 ? " (L2, through L1's EPT/NPT)"
+		 : r->guest_mode ? " (L2)"
+				 : "");
 	panel_begin(L, b, VIZ_P_GPT, title);
 	if (m->step && m->rec && m->step <= m->rec->nsteps) {
 		const struct viz_step_rec *sr = &m->rec->steps[m->step - 1];
@@ -548,8 +600,8 @@ static void lay_gpt(struct lay *L, struct box b)
 	}
 	if (m->snap.nvcpus == 0 || cfg->fmt == WALK_FMT_NONE) {
 		rowf(L, C_DIM, 0, 0, "(paging off: linear = physical)");
-	} else if (r->guest_mode) {
-		rowf(L, C_DIM, 0, 0, "(L2: its tables are in L2-physical memory; not shown)");
+	} else if (r->guest_mode && m->has_l2_tdp[v] && cfg->fmt == WALK_FMT_PAE) {
+		rowf(L, C_DIM, 0, 0, "(L2 PAE paging under nested EPT/NPT: not shown)");
 	} else if (cfg->fmt == WALK_FMT_PAE) {
 		u64 base = r->cr3 & 0xffffffe0ull;
 

@@ -488,6 +488,7 @@ int viz_model_capture(struct viz_model *m, const struct sim *sim, const struct s
 	m->step = m->snap.step;
 	for (u16 v = 0; v < m->snap.nvcpus; v++) {
 		walk_cfg_from_regs(&m->cfg[v], &m->snap.vcpu[v].r, f);
+		m->has_l2_tdp[v] = sim_view_nested_tdp(sim, v, &m->l2_tdp[v]);
 		m->stat_ok[v] = true;
 		for (u32 i = 0; i < VIZ_NSTATS; i++)
 			if (!sim_kvm_stat(sim, v, viz_stat_names[i], &m->stats[v][i]))

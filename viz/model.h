@@ -75,6 +75,9 @@ struct viz_model {
 	u32 nsteps; /* steps of the scenario */
 	struct sim_snapshot snap;
 	struct walk_cfg cfg[SCN_MAX_VCPUS]; /* each vCPU's guest paging */
+	/* L2 under nested EPT/NPT: L1's tables, which L2's table addresses go through */
+	struct walk_cfg l2_tdp[SCN_MAX_VCPUS];
+	bool has_l2_tdp[SCN_MAX_VCPUS];
 	bool has_mmu;
 	struct sim_vcpu_mmu_view mmu[SCN_MAX_VCPUS];
 	bool stat_ok[SCN_MAX_VCPUS];
