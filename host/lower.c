@@ -107,6 +107,26 @@ static void set_err(struct lower *l, int r)
 		l->err = r;
 }
 
+/* Room for element @n of the array *@v (capacity *@cap, elements of @elem
+ * bytes): doubled, or @first to start with; false (and MSC_ENOMEM) without. */
+static bool room(struct lower *l, void **v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	c = *cap ? 2 * *cap : first;
+	p = realloc(*v, c * elem);
+	if (!p) {
+		set_err(l, MSC_ENOMEM);
+		return false;
+	}
+	*v = p;
+	*cap = c;
+	return true;
+}
+
 static bool in_probe_mem(u64 gpa, u64 len)
 {
 	if (len == 0 || gpa >= HB_SCN_LIMIT || len > HB_SCN_LIMIT - gpa)
@@ -138,17 +158,8 @@ static void note(struct lower *l, u32 step, bool skip, const char *fmt, ...)
 		if (!strcmp(o->notes[i].text, text))
 			return; /* once per step */
 	}
-	if (o->nnotes == o->cap_notes) {
-		u32 cap = o->cap_notes ? 2 * o->cap_notes : 32;
-		struct lower_note *nn = realloc(o->notes, cap * sizeof(*nn));
-
-		if (!nn) {
-			set_err(l, MSC_ENOMEM);
-			return;
-		}
-		o->notes = nn;
-		o->cap_notes = cap;
-	}
+	if (!room(l, (void **)&o->notes, &o->cap_notes, o->nnotes, sizeof(*o->notes), 32))
+		return;
 	n = &o->notes[o->nnotes++];
 	memset(n, 0, sizeof(*n));
 	n->step = step;
@@ -162,34 +173,16 @@ static void touch(struct lower *l, u64 gpa, u64 len)
 	for (u64 p = gpa & PAGE_MASK; p < gpa + len; p += PAGE_SIZE) {
 		if (l->npages && l->pages[l->npages - 1] == p)
 			continue;
-		if (l->npages == l->cap_pages) {
-			size_t cap = l->cap_pages ? 2 * l->cap_pages : 64;
-			u64 *np = realloc(l->pages, cap * sizeof(*np));
-
-			if (!np) {
-				set_err(l, MSC_ENOMEM);
-				return;
-			}
-			l->pages = np;
-			l->cap_pages = cap;
-		}
+		if (!room(l, (void **)&l->pages, &l->cap_pages, l->npages, sizeof(*l->pages), 64))
+			return;
 		l->pages[l->npages++] = p;
 	}
 }
 
 static void taint(struct lower *l, u64 gpa, u64 len, const char *why)
 {
-	if (l->ntaints == l->cap_taints) {
-		size_t cap = l->cap_taints ? 2 * l->cap_taints : 8;
-		struct taint *nt = realloc(l->taints, cap * sizeof(*nt));
-
-		if (!nt) {
-			set_err(l, MSC_ENOMEM);
-			return;
-		}
-		l->taints = nt;
-		l->cap_taints = cap;
-	}
+	if (!room(l, (void **)&l->taints, &l->cap_taints, l->ntaints, sizeof(*l->taints), 8))
+		return;
 	l->taints[l->ntaints++] = (struct taint){gpa, gpa + len, why};
 }
 
@@ -267,17 +260,8 @@ static struct lower_pred *pred_add(struct lower *l, u8 op)
 	struct lower_result *o = l->out;
 	struct lower_pred *p;
 
-	if (o->npreds == o->cap_preds) {
-		u32 cap = o->cap_preds ? 2 * o->cap_preds : 64;
-		struct lower_pred *np = realloc(o->preds, cap * sizeof(*np));
-
-		if (!np) {
-			set_err(l, MSC_ENOMEM);
-			return NULL;
-		}
-		o->preds = np;
-		o->cap_preds = cap;
-	}
+	if (!room(l, (void **)&o->preds, &o->cap_preds, o->npreds, sizeof(*o->preds), 64))
+		return NULL;
 	p = &o->preds[o->npreds++];
 	memset(p, 0, sizeof(*p));
 	p->op = op;
@@ -683,19 +667,6 @@ static void sync_mode(struct lower *l)
 
 /* ---- accesses ---- */
 
-struct ro_ctx {
-	const struct gmem *m;
-};
-
-/* Guest memory for reference walks that never write A/D. */
-static void *ro_map(void *ctx, u64 pa, unsigned len, bool *writable)
-{
-	const struct ro_ctx *c = ctx;
-
-	*writable = false;
-	return gmem_hva(c->m, 0, pa, len);
-}
-
 static u8 vector_of(enum walk_fault_kind k)
 {
 	switch (k) {
@@ -796,7 +767,7 @@ static u64 pdpte_from_memory(struct lower *l, struct lower_pred *p, const struct
 			     const struct walk_cfg *cfg, const struct walk_req *req,
 			     const struct sim_ev_access *a)
 {
-	struct ro_ctx rc = {.m = sim_gmem(l->sim)};
+	struct walk_gmem_ro_ctx rc = {.m = sim_gmem(l->sim)};
 	struct walk_cfg mcfg = *cfg;
 	struct walk_result res;
 	struct walk_ctx wctx;
@@ -812,8 +783,7 @@ static u64 pdpte_from_memory(struct lower *l, struct lower_pred *p, const struct
 		return UINT64_MAX;
 	memset(&wctx, 0, sizeof(wctx));
 	wctx.g = &mcfg;
-	wctx.mem.map = ro_map;
-	wctx.mem.ctx = &rc;
+	walk_mem_gmem_ro(&wctx.mem, &rc);
 	walk_translate(&wctx, req, &res);
 	if (res.fault.nomem)
 		return UINT64_MAX;
@@ -973,7 +943,7 @@ static void lower_access(struct lower *l, const struct sim_event *ev)
 	struct walk_req req;
 	struct walk_result fres;
 	struct walk_ctx wctx;
-	struct ro_ctx rc = {.m = sim_gmem(l->sim)};
+	struct walk_gmem_ro_ctx rc = {.m = sim_gmem(l->sim)};
 	struct lower_outcome o;
 	u64 fetch_pa[LOWER_MAX_OUTCOMES];
 	unsigned nfetch = 0, entry = 4;
@@ -1011,8 +981,7 @@ static void lower_access(struct lower *l, const struct sim_event *ev)
 	req.ac = (r->rflags & X86_RFLAGS_AC) != 0;
 	memset(&wctx, 0, sizeof(wctx));
 	wctx.g = &cfg;
-	wctx.mem.map = ro_map;
-	wctx.mem.ctx = &rc;
+	walk_mem_gmem_ro(&wctx.mem, &rc);
 	walk_translate(&wctx, &req, &fres);
 	if (fres.fault.nomem) {
 		why = "the walk reads a page table with no memory behind it";

@@ -78,9 +78,11 @@ struct lower_note {
 struct lower_result {
 	struct hb_batch batch;
 	struct lower_pred *preds;
-	u32 npreds, cap_preds;
+	u32 npreds;
+	size_t cap_preds;
 	struct lower_note *notes;
-	u32 nnotes, cap_notes;
+	u32 nnotes;
+	size_t cap_notes;
 	u32 accesses; /* ACCESS commands */
 	u32 steps_lowered; /* steps that produced at least one command */
 	/* Nothing lowerable (no ACCESS and no READ): the scenario is skipped whole. */
