@@ -499,16 +499,9 @@ void sim_mmu_requests(struct sim_machine *mc)
 static void flush_tlb_current(struct sim *sim, struct sim_vcpu *v)
 {
 	size_t before = tlb_count(v->tlb);
-	struct sim_event ev;
 
 	tlb_flush_vpid(v->tlb, v->cpu.vpid, true);
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = SIM_EV_TLB_FLUSH;
-	ev.vcpu = (u16)(v - sim->mc->vcpu);
-	ev.u.flush.what = "root_load";
-	ev.u.flush.dropped = before - tlb_count(v->tlb);
-	sim->mc->c.tlb_flushes++;
-	sim_emit(sim, &ev);
+	sim_emit_flush(sim, "root_load", 0, 0, before - tlb_count(v->tlb));
 }
 
 int sim_mmu_enter(struct sim *sim, struct sim_vcpu *v, u64 *pgd)

@@ -51,7 +51,6 @@ static void emit_nested(struct sim *sim, bool entry, bool svm, bool tdp, u64 pgd
 static void transition_flush(struct sim *sim, struct sim_vcpu *v, u16 vpid, const char *what)
 {
 	size_t before = tlb_count(v->tlb);
-	struct sim_event ev;
 
 	if (v->cpu.feat->vendor == CPU_VENDOR_AMD)
 		v->req_mmu_sync = true;
@@ -60,12 +59,7 @@ static void transition_flush(struct sim *sim, struct sim_vcpu *v, u16 vpid, cons
 	if (vpid)
 		return;
 	tlb_flush_vpid(v->tlb, 0, true);
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = SIM_EV_TLB_FLUSH;
-	ev.u.flush.what = what;
-	ev.u.flush.dropped = before - tlb_count(v->tlb);
-	sim->mc->c.tlb_flushes++;
-	sim_emit(sim, &ev);
+	sim_emit_flush(sim, what, 0, 0, before - tlb_count(v->tlb));
 }
 
 /* The L2 state of a vmentry step: from RESET values, each given register

@@ -25,7 +25,7 @@ static void step_path(const struct sim *sim, char *path, size_t n)
 	snprintf(path, n, "/steps/%u", (unsigned)sim->cur);
 }
 
-static void emit_flush(struct sim *sim, const char *what, u64 va, u16 pcid, size_t dropped)
+void sim_emit_flush(struct sim *sim, const char *what, u64 va, u16 pcid, size_t dropped)
 {
 	struct sim_event ev;
 
@@ -74,8 +74,8 @@ static int op_set(struct sim *sim, const struct scn_step *st)
 		}
 		/* The flush the write architecturally implies (SDM 4.10.4.1), done by cpu/. */
 		if (after < before)
-			emit_flush(sim, scn_reg_name(rv->reg), 0, cpu_pcid(&v->cpu.r),
-				   before - after);
+			sim_emit_flush(sim, scn_reg_name(rv->reg), 0, cpu_pcid(&v->cpu.r),
+				       before - after);
 		/* What KVM does after the write (kvm_post_set_cr0/cr4, kvm_set_cr3, set_efer). */
 		sim_mmu_post_write(sim, v, rv->reg, old, rv->val);
 	}
@@ -1121,7 +1121,7 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 
 		c->r.cr2 = o.cr2;
 		tlb_invlpg(v->tlb, vpid, pcid, o.cr2);
-		emit_flush(sim, "pf", o.cr2, pcid, before - tlb_count(v->tlb));
+		sim_emit_flush(sim, "pf", o.cr2, pcid, before - tlb_count(v->tlb));
 		sim->mc->c.faults_pf++;
 	} else if (o.fault == WALK_FAULT_GP) {
 		sim->mc->c.faults_gp++;
@@ -1206,7 +1206,7 @@ static int op_invlpg(struct sim *sim, const struct scn_step *st)
 	ok = !ia32e(&cfg) || canonical(va, cfg.fmt == WALK_FMT_5LVL ? 57 : 48);
 	if (ok)
 		tlb_invlpg(v->tlb, v->cpu.vpid, pcid, va);
-	emit_flush(sim, "invlpg", va, pcid, before - tlb_count(v->tlb));
+	sim_emit_flush(sim, "invlpg", va, pcid, before - tlb_count(v->tlb));
 	sim_mmu_invalidate(v, SCN_OP_INVLPG, 0, va, pcid, ok);
 	return 0;
 }
@@ -1264,8 +1264,8 @@ static int op_invpcid(struct sim *sim, const struct scn_step *st)
 	}
 	tlb_invpcid(v->tlb, v->cpu.vpid, (enum tlb_invpcid_type)st->u.inv.type, st->u.inv.pcid,
 		    st->u.inv.va);
-	emit_flush(sim, invpcid_what[st->u.inv.type], st->u.inv.va, st->u.inv.pcid,
-		   before - tlb_count(v->tlb));
+	sim_emit_flush(sim, invpcid_what[st->u.inv.type], st->u.inv.va, st->u.inv.pcid,
+		       before - tlb_count(v->tlb));
 	sim_mmu_invalidate(v, SCN_OP_INVPCID, st->u.inv.type, st->u.inv.va, st->u.inv.pcid, true);
 	return 0;
 }
@@ -1276,7 +1276,7 @@ static int op_flush_tlb(struct sim *sim)
 	size_t before = tlb_count(v->tlb);
 
 	tlb_flush_vpid(v->tlb, v->cpu.vpid, true);
-	emit_flush(sim, "flush", 0, 0, before - tlb_count(v->tlb));
+	sim_emit_flush(sim, "flush", 0, 0, before - tlb_count(v->tlb));
 	sim_mmu_invalidate(v, SCN_OP_FLUSH_TLB, 0, 0, 0, true);
 	return 0;
 }

@@ -97,6 +97,8 @@ struct sim {
 
 /* Report @ev (step and vCPU are filled in) to the trace collector and the sinks. */
 void sim_emit(struct sim *sim, struct sim_event *ev);
+/* Report a TLB flush (SIM_EV_TLB_FLUSH) and count it in tlb_flushes. */
+void sim_emit_flush(struct sim *sim, const char *what, u64 va, u16 pcid, size_t dropped);
 
 /* Fill @err (may be NULL) at @pos and JSON path @path with a formatted message. */
 __attribute__((format(printf, 5, 6))) void sim_err(const struct sim *sim, struct scn_error *err,

@@ -187,17 +187,8 @@ static bool arch_write(struct sim *sim, struct sim_vcpu *v, enum scn_reg reg, u6
 		sim->mc->c.reg_refused++;
 		return false;
 	}
-	if (after < before) {
-		struct sim_event ev;
-
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = SIM_EV_TLB_FLUSH;
-		ev.u.flush.what = scn_reg_name(reg);
-		ev.u.flush.pcid = cpu_pcid(&v->cpu.r);
-		ev.u.flush.dropped = before - after;
-		sim->mc->c.tlb_flushes++;
-		sim_emit(sim, &ev);
-	}
+	if (after < before)
+		sim_emit_flush(sim, scn_reg_name(reg), 0, cpu_pcid(&v->cpu.r), before - after);
 	sim_mmu_post_write(sim, v, reg, old, val);
 	return true;
 }
