@@ -825,3 +825,18 @@ void walk_mem_gmem(struct walk_mem *wm, struct walk_gmem_ctx *ctx)
 	wm->wrote = gmem_wrote;
 	wm->ctx = ctx;
 }
+
+static void *gmem_map_ro(void *ctx, u64 pa, unsigned len, bool *writable)
+{
+	const struct walk_gmem_ro_ctx *g = ctx;
+
+	*writable = false;
+	return gmem_hva(g->m, g->as, pa, len);
+}
+
+void walk_mem_gmem_ro(struct walk_mem *wm, struct walk_gmem_ro_ctx *ctx)
+{
+	wm->map = gmem_map_ro;
+	wm->wrote = NULL;
+	wm->ctx = ctx;
+}

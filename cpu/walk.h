@@ -182,6 +182,12 @@ struct walk_gmem_ctx {
 	u8 as;
 };
 void walk_mem_gmem(struct walk_mem *wm, struct walk_gmem_ctx *ctx);
+/* The same, read-only: A/D writes never land (reference and probe walks). */
+struct walk_gmem_ro_ctx {
+	const struct gmem *m;
+	u8 as;
+};
+void walk_mem_gmem_ro(struct walk_mem *wm, struct walk_gmem_ro_ctx *ctx);
 
 struct walk_ctx {
 	const struct walk_cfg *g; /* first stage; fmt NONE for a non-paging guest */

@@ -315,16 +315,6 @@ static u64 linear(const struct walk_cfg *cfg, u64 va)
 	return ia32e(cfg) ? va : va & 0xffffffffULL;
 }
 
-/* A walk_mem over guest memory that never lets an A/D write land. */
-static void *ro_map(void *ctx, u64 pa, unsigned len, bool *writable)
-{
-	const struct walk_gmem_ctx *g = ctx;
-	void *p = gmem_hva(g->m, g->as, pa, len);
-
-	*writable = false;
-	return p;
-}
-
 static enum scn_fault_kind fault_of(enum walk_fault_kind k)
 {
 	switch (k) {
@@ -991,8 +981,9 @@ static int op_access(struct sim *sim, const struct scn_step *st, struct scn_erro
 	if (sim->s->machine.tlb == SCN_TLB_RETAIN && cfg.fmt != WALK_FMT_NONE)
 		e = tlb_pick(v->tlb, vpid, pcid, &cfg, &req, &perm, &rule);
 	if (e) {
-		wctx.mem.map = ro_map;
-		wctx.mem.ctx = &gctx;
+		struct walk_gmem_ro_ctx rctx = {.m = gctx.m, .as = gctx.as};
+
+		walk_mem_gmem_ro(&wctx.mem, &rctx);
 		walk_translate(&wctx, &req, &res);
 		nallowed = tlb_allowed_outcomes(v->tlb, vpid, pcid, &cfg, &req, &res, allowed);
 		memset(&ev, 0, sizeof(ev));

@@ -463,18 +463,10 @@ struct gpt_ctx {
 	const struct gmem *gmem;
 };
 
-/* Guest memory for a probe walk: read-only (a probe writes no A/D). */
-static void *gpt_map(void *ctx, u64 pa, unsigned len, bool *writable)
-{
-	const struct gpt_ctx *g = ctx;
-
-	*writable = false;
-	return gmem_hva(g->gmem, g->as, pa, len);
-}
-
 /* The L1 address of L2-physical @gpa through L1's EPT/NPT, or false. */
 static bool gpt_l1_address(const struct gpt_ctx *g, u64 gpa, u64 *out)
 {
+	struct walk_gmem_ro_ctx rc = {.m = g->gmem, .as = g->as};
 	struct walk_ctx wctx;
 	struct walk_req req;
 	struct walk_result res;
@@ -482,8 +474,7 @@ static bool gpt_l1_address(const struct gpt_ctx *g, u64 gpa, u64 *out)
 	memset(&wctx, 0, sizeof(wctx));
 	memset(&req, 0, sizeof(req));
 	wctx.g = g->l1_tdp;
-	wctx.mem.map = gpt_map;
-	wctx.mem.ctx = (void *)g;
+	walk_mem_gmem_ro(&wctx.mem, &rc);
 	req.addr = gpa;
 	req.acc = WALK_ACC_READ;
 	req.cpl = 3; /* nested walks are user accesses (APM 15.25.5) */
